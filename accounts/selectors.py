@@ -1,0 +1,15 @@
+from accounts.models import Membership, Organization
+
+
+def member_list(*, organization: Organization):
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def member_get(*, organization: Organization, pk: int) -> Membership:
+    return Membership.objects.select_related("user", "organization").get(
+        organization=organization, pk=pk
+    )

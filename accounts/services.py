@@ -1,0 +1,92 @@
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.models import Membership, Organization, Role, User
+from environments.permissions import ADMIN_ONLY, require_role
+from environments.services import IssuedKey, environment_pair_create
+
+# First path segments that belong to Herald itself, never to an organization.
+RESERVED_SLUGS = frozenset({"accounts", "static", "media", "api", "v1", "admin", "health", "new"})
+
+
+@dataclass(frozen=True)
+class SignUp:
+    user: User
+    organization: Organization
+    issued_keys: list[IssuedKey]
+
+
+def _unique_organization_slug(name: str) -> str:
+    base = slugify(name)[:50] or "organization"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-org"
+    slug, suffix = base, 2
+    while Organization.objects.filter(slug=slug).exists():
+        slug, suffix = f"{base}-{suffix}", suffix + 1
+    return slug
+
+
+@transaction.atomic
+def organization_create(*, name: str, owner: User) -> tuple[Organization, list[IssuedKey]]:
+    """An organization with its owner as admin, and Development and Production."""
+    organization = Organization.objects.create(name=name, slug=_unique_organization_slug(name))
+    Membership.objects.create(organization=organization, user=owner, role=Role.ADMIN)
+    issued_keys = environment_pair_create(organization=organization, created_by=owner)
+    return organization, issued_keys
+
+
+@transaction.atomic
+def user_sign_up(*, email: str, password: str, name: str, organization_name: str) -> SignUp:
+    """Create the user, their organization and its environments in one transaction."""
+    user = User.objects.create_user(email=email, password=password, name=name)
+    organization, issued_keys = organization_create(name=organization_name, owner=user)
+    return SignUp(user=user, organization=organization, issued_keys=issued_keys)
+
+
+def _refuse_losing_last_admin(*, membership: Membership) -> None:
+    """Raise if ``membership`` is the organization's only admin. Locks the admin rows so two
+    concurrent demotions cannot both pass."""
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if admins == [membership.pk]:
+        raise ValidationError(
+            f"{membership.user.email} is the last admin of {membership.organization.name}. "
+            "Make someone else an admin first."
+        )
+
+
+@transaction.atomic
+def member_add(*, organization: Organization, email: str, role: str, actor: User) -> Membership:
+    require_role(user=actor, organization=organization, roles=ADMIN_ONLY)
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise ValidationError(
+            f"No Herald account uses {email}. Ask them to sign up, then add them here."
+        )
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise ValidationError(f"{user.email} is already a member of {organization.name}.")
+    return Membership.objects.create(organization=organization, user=user, role=role)
+
+
+@transaction.atomic
+def member_role_change(*, membership: Membership, role: str, actor: User) -> Membership:
+    require_role(user=actor, organization=membership.organization, roles=ADMIN_ONLY)
+    if membership.role == Role.ADMIN and role != Role.ADMIN:
+        _refuse_losing_last_admin(membership=membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, actor: User) -> None:
+    require_role(user=actor, organization=membership.organization, roles=ADMIN_ONLY)
+    if membership.role == Role.ADMIN:
+        _refuse_losing_last_admin(membership=membership)
+    membership.delete()

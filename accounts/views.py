@@ -1,0 +1,123 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import EmailAuthenticationForm, MemberAddForm, MemberRoleForm, SignUpForm
+from accounts.models import Membership
+from accounts.selectors import member_get, member_list
+from accounts.services import member_add, member_remove, member_role_change, user_sign_up
+from environments.guards import environment_local, role_required
+from environments.permissions import ADMIN_ONLY
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = user_sign_up(**form.cleaned_data)
+        login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+        # Rendered, not redirected: this response is the one place the new secrets appear.
+        response = TemplateResponse(
+            request,
+            "accounts/welcome.html",
+            {"signup": result, "organization": result.organization},
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    return TemplateResponse(request, "accounts/signup.html", {"form": form})
+
+
+class HeraldLoginView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+def _scope(request):
+    return {
+        "organization_slug": request.organization.slug,
+        "environment_slug": request.environment.slug,
+    }
+
+
+def _membership_or_404(request, pk) -> Membership:
+    try:
+        return member_get(organization=request.organization, pk=pk)
+    except Membership.DoesNotExist as missing:
+        raise Http404("No such member.") from missing
+
+
+@environment_local
+@require_http_methods(["GET", "POST"])
+def member_index(request, organization_slug, environment_slug):
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST":
+        if not request.membership.is_admin:
+            raise PermissionDenied("Only an admin can add members.")
+        if form.is_valid():
+            try:
+                added = member_add(
+                    organization=request.organization, actor=request.user, **form.cleaned_data
+                )
+            except ValidationError as refused:
+                form.add_error("email", refused)
+            else:
+                messages.success(
+                    request, f"Added {added.user.email} as {added.get_role_display().lower()}."
+                )
+                return redirect("members:index", **_scope(request))
+    page = Paginator(member_list(organization=request.organization), 50).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "form": form, "role_form": MemberRoleForm()}
+    return TemplateResponse(request, "accounts/members.html", context)
+
+
+@environment_local
+@require_http_methods(["POST"])
+@role_required(*ADMIN_ONLY)
+def member_role(request, organization_slug, environment_slug, pk):
+    membership = _membership_or_404(request, pk)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose admin, editor or viewer.")
+    else:
+        try:
+            member_role_change(
+                membership=membership, role=form.cleaned_data["role"], actor=request.user
+            )
+        except ValidationError as refused:
+            messages.error(request, refused.messages[0])
+        else:
+            messages.success(
+                request, f"{membership.user.email} is now {membership.get_role_display().lower()}."
+            )
+    return redirect("members:index", **_scope(request))
+
+
+@environment_local
+@require_http_methods(["GET", "POST"])
+@role_required(*ADMIN_ONLY)
+def member_remove_view(request, organization_slug, environment_slug, pk):
+    membership = _membership_or_404(request, pk)
+    if request.method == "POST":
+        try:
+            member_remove(membership=membership, actor=request.user)
+        except ValidationError as refused:
+            messages.error(request, refused.messages[0])
+        else:
+            messages.success(
+                request, f"Removed {membership.user.email} from {request.organization.name}."
+            )
+            if membership.user_id == request.user.pk:
+                return redirect("home")
+        return redirect("members:index", **_scope(request))
+    return TemplateResponse(request, "accounts/member_remove.html", {"member": membership})

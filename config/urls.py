@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.urls import include, path
+
+from accounts.urls import members_urlpatterns
+from environments import views as environment_views
+
+environment_urlpatterns = [
+    path("", environment_views.overview, name="overview"),
+    path("api-keys/", include("environments.urls")),
+    path("members/", include(members_urlpatterns)),
+]
+
+urlpatterns = [
+    path("", environment_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path(
+        "<slug:organization_slug>/", environment_views.organization_home, name="organization_home"
+    ),
+    path("<slug:organization_slug>/<slug:environment_slug>/", include(environment_urlpatterns)),
+]
+
+handler403 = "environments.views.permission_denied"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns = static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT) + urlpatterns

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class EnvironmentsConfig(AppConfig):
+    name = "environments"
+
+    def ready(self):
+        from environments import checks  # noqa: F401  (registers the system check)

@@ -1,0 +1,92 @@
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
+
+from accounts.models import Membership
+from environments.guards import SAFE_METHODS
+from environments.models import Environment
+from environments.refusals import read_only_refusal
+from environments.scoping import environment_scope
+
+
+class EnvironmentScopeMiddleware:
+    """Resolve ``/<organization>/<environment>/`` and run the request inside that scope.
+
+    Non-members and unknown slugs get 404, so organizations cannot be probed. The scope covers
+    the view and the rendering of its TemplateResponse, and is left in ``finally``. Unsafe
+    methods in a read-only environment are refused here too, for any view that forgot.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        organization_slug = match.kwargs.get("organization_slug")
+        if organization_slug is None:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+
+        membership = (
+            Membership.objects.select_related("organization")
+            .filter(organization__slug=organization_slug, user=request.user)
+            .first()
+        )
+        if membership is None:
+            raise Http404("No such organization.")
+        request.membership = membership
+        request.organization = membership.organization
+
+        environment_slug = match.kwargs.get("environment_slug")
+        if environment_slug is None:
+            return self.get_response(request)
+        environment = (
+            Environment.objects.select_related("upstream")
+            .filter(organization=membership.organization, slug=environment_slug)
+            .first()
+        )
+        if environment is None:
+            raise Http404("No such environment.")
+        environment.organization = membership.organization
+        request.environment = environment
+
+        if (
+            request.method not in SAFE_METHODS
+            and environment.is_read_only
+            and getattr(match.func, "writes_promotable_content", True) is not False
+        ):
+            return read_only_refusal(request)
+
+        with environment_scope(environment):
+            return self.get_response(request)
+
+
+class HtmxMessagesMiddleware:
+    """Deliver Django messages to htmx responses as an out-of-band swap of ``#messages``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or response.streaming:
+            return response
+        if 300 <= response.status_code < 400 or "HX-Redirect" in response:
+            return response
+        if response.get("HX-Retarget") == "#messages":
+            return response
+        pending = list(messages.get_messages(request))
+        if not pending:
+            return response
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+        response.content += render_to_string(
+            "components/messages.html#messages_oob", {"messages": pending}, request=request
+        ).encode()
+        return response

@@ -1,0 +1,116 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from environments.scoping import EnvironmentScopedManager
+
+
+def new_application_identifier() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Environment(models.Model):
+    """A world of its own inside an organization: its own data and its own credentials.
+
+    An environment with an ``upstream`` receives promotions from it and is read-only for
+    promotable content. Chains are linear: Development → (Staging →) Production.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="environments"
+    )
+    name = models.CharField(max_length=60)
+    slug = models.SlugField(max_length=60)
+    upstream = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="downstream",
+    )
+    application_identifier = models.CharField(
+        max_length=32, unique=True, default=new_application_identifier, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "slug"], name="environment_slug_per_org"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="environment_name_per_org"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.upstream_id is not None
+
+    def get_downstream(self) -> "Environment | None":
+        try:
+            return self.downstream
+        except Environment.downstream.RelatedObjectDoesNotExist:
+            return None
+
+
+class EnvironmentScopedModel(models.Model):
+    """Base of every row that belongs to exactly one environment.
+
+    ``objects`` answers only inside ``environment_scope()`` and raises outside it.
+    ``unscoped_across_environments`` is for promotion, migrations, commands and tasks that
+    filter by environment themselves.
+    """
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="+")
+
+    objects = EnvironmentScopedManager()
+    unscoped_across_environments = models.Manager()
+
+    class Meta:
+        abstract = True
+
+
+class ApiKey(EnvironmentScopedModel):
+    """An API secret key. Only its SHA-256 digest and a short display prefix are stored."""
+
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=24)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, *, at=None) -> bool:
+        at = at or timezone.now()
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > at
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None:
+            return "expiring" if self.expires_at > timezone.now() else "expired"
+        return "active"
