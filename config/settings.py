@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "environments",
+    "workflows",
+    "branding",
 ]
 
 MIDDLEWARE = [

@@ -72,10 +72,33 @@ class EnvironmentScopedModel(models.Model):
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="+")
 
     objects = EnvironmentScopedManager()
-    unscoped_across_environments = models.Manager()
+    unscoped_across_environments = models.Manager()  # noqa: DJ012
 
     class Meta:
         abstract = True
+
+
+class PromotableModel(EnvironmentScopedModel):
+    """Content that moves from an environment to its downstream by promotion.
+
+    ``origin_id`` is given at creation and kept by every downstream copy, so promotion matches
+    copies by it: renaming an entity or changing its identifier is an update, never a
+    delete plus a create.
+    """
+
+    origin_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "origin_id"], name="%(app_label)s_%(class)s_origin_per_env"
+            )
+        ]
 
 
 class ApiKey(EnvironmentScopedModel):

@@ -1,0 +1,76 @@
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Membership, Organization, Role
+from environments.models import Environment
+from tests.factories import (
+    TEST_PASSWORD,
+    EnvironmentFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+
+
+@dataclass
+class Tenant:
+    """An organization with Development and Production, and one member of each role."""
+
+    organization: Organization
+    development: Environment
+    production: Environment
+    admin: Membership
+    editor: Membership
+    viewer: Membership
+
+    def url(self, environment: Environment, path: str = "") -> str:
+        return f"/{self.organization.slug}/{environment.slug}/{path}"
+
+
+def make_tenant(name: str) -> Tenant:
+    organization = OrganizationFactory(name=name)
+    development = EnvironmentFactory(
+        organization=organization, name="Development", slug="development"
+    )
+    production = EnvironmentFactory(
+        organization=organization, name="Production", slug="production", upstream=development
+    )
+    return Tenant(
+        organization=organization,
+        development=development,
+        production=production,
+        admin=MembershipFactory(organization=organization, role=Role.ADMIN),
+        editor=MembershipFactory(organization=organization, role=Role.EDITOR),
+        viewer=MembershipFactory(organization=organization, role=Role.VIEWER),
+    )
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return make_tenant("Acme")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    """A second organization; tests assert that nothing crosses over to or from it."""
+    return make_tenant("Globex")
+
+
+@pytest.fixture
+def login(client):
+    """Log the client in as a user (through the real login, so middleware and Axes run)."""
+
+    def log_in(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+__all__ = ["TEST_PASSWORD"]
