@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "environments",
     "workflows",
     "branding",
+    "changes",
 ]
 
 MIDDLEWARE = [

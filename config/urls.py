@@ -6,6 +6,9 @@ from environments import views as environment_views
 
 environment_urlpatterns = [
     path("", environment_views.overview, name="overview"),
+    path("workflows/", include("workflows.urls")),
+    path("branding/", include("branding.urls")),
+    path("changes/", include("changes.urls")),
     path("api-keys/", include("environments.urls")),
     path("members/", include(members_urlpatterns)),
 ]
