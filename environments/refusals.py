@@ -16,15 +16,20 @@ def refusal_response(request, *, message: str, status: int, title: str = "Not al
         )
         response["HX-Retarget"] = "#messages"
         response["HX-Reswap"] = "innerHTML"
-        return response
-    return TemplateResponse(request, "components/refusal.html", context, status=status)
+    else:
+        response = TemplateResponse(request, "components/refusal.html", context, status=status)
+    # Rendered here because middleware returns it too, and only views' responses are rendered
+    # by the handler.
+    return response.render()
+
+
+READ_ONLY_MESSAGE_START = "is read-only. Make changes in"
 
 
 def read_only_refusal(request):
     environment = request.environment
-    upstream = environment.upstream
     message = (
-        f"{environment.name} is read-only. Make changes in {upstream.name}, "
+        f"{environment.name} {READ_ONLY_MESSAGE_START} {environment.upstream.name}, "
         "then promote them on the Changes page."
     )
     return refusal_response(request, message=message, status=403, title="Read-only environment")

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Membership
 from environments.forms import ApiKeyCreateForm, ApiKeyRotateForm
@@ -42,6 +42,7 @@ def organization_home(request, organization_slug):
     )
 
 
+@require_safe
 def overview(request, organization_slug, environment_slug):
     return TemplateResponse(request, "environments/overview.html", {})
 
@@ -63,6 +64,7 @@ def _api_key_page(request, *, issued=None, status=200):
 
 
 @environment_local
+@require_safe
 def api_key_index(request, organization_slug, environment_slug):
     return _api_key_page(request)
 

@@ -74,3 +74,18 @@ def user(db):
 
 
 __all__ = ["TEST_PASSWORD"]
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Tests render `{% static %}` without running collectstatic, so no manifest exists."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashers are slow by design; tests hash many passwords and need none of that."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,44 @@
+"""Log in with an email, log out, and failed logins are throttled."""
+
+from django.test import override_settings
+
+from tests.factories import TEST_PASSWORD
+
+
+def test_log_in_with_email_and_land_in_development(client, tenant):
+    user = tenant.editor.user
+    response = client.post(
+        "/accounts/login/", {"username": user.email, "password": TEST_PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == tenant.url(tenant.development)
+    assert response.context["user"] == user
+
+
+def test_log_out_is_a_post(client, login, tenant):
+    login(tenant.viewer.user)
+    assert client.get("/accounts/logout/").status_code == 405
+    client.post("/accounts/logout/")
+    assert client.get(tenant.url(tenant.development)).status_code == 302
+
+
+def test_a_wrong_password_says_so(client, tenant):
+    response = client.post(
+        "/accounts/login/", {"username": tenant.admin.user.email, "password": "wrong"}
+    )
+    assert "Please enter a correct email and password" in response.content.decode()
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_repeated_failures_lock_the_login_even_with_the_right_password(client, tenant):
+    email = tenant.admin.user.email
+    for _ in range(3):
+        client.post("/accounts/login/", {"username": email, "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": email, "password": TEST_PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+    # Another account from the same address is not locked out.
+    other = tenant.viewer.user
+    response = client.post("/accounts/login/", {"username": other.email, "password": TEST_PASSWORD})
+    assert response.status_code == 302

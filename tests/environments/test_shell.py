@@ -1,0 +1,63 @@
+"""The dashboard shell: switchers, Production's unmistakable look, CSP and CSRF."""
+
+import re
+
+from tests.factories import ApiKeyFactory
+
+
+def test_the_environment_switcher_keeps_the_kind_of_page(client, login, tenant):
+    login(tenant.admin.user)
+    page = client.get(tenant.url(tenant.development, "api-keys/")).content.decode()
+    switcher = page[page.index("environment-switcher") :]
+    assert f'href="{tenant.url(tenant.production, "api-keys/")}"' in switcher
+    assert f'href="{tenant.url(tenant.development, "api-keys/")}"' in switcher
+
+
+def test_a_detail_page_switches_to_its_sections_index(client, login, tenant):
+    key = ApiKeyFactory(environment=tenant.development)
+    login(tenant.admin.user)
+    page = client.get(tenant.url(tenant.development, f"api-keys/{key.pk}/rotate/")).content.decode()
+    switcher = page[page.index("environment-switcher") :]
+    assert f'href="{tenant.url(tenant.production, "api-keys/")}"' in switcher
+
+
+def test_production_is_unmistakable_on_every_page(client, login, tenant):
+    login(tenant.viewer.user)
+    for path in ("", "api-keys/", "members/"):
+        production = client.get(tenant.url(tenant.production, path)).content.decode()
+        assert "environment-stripe--read-only" in production
+        assert "Production · read-only" in production
+        assert 'data-testid="read-only-banner"' in production
+        development = client.get(tenant.url(tenant.development, path)).content.decode()
+        assert "environment-stripe--editable" in development
+        assert "read-only-banner" not in development
+
+
+def test_pages_carry_a_nonce_csp_and_no_inline_script(client, login, tenant):
+    login(tenant.viewer.user)
+    response = client.get(tenant.url(tenant.development))
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "script-src 'self' 'nonce-" in policy
+    assert "unsafe-inline" not in policy
+    scripts = re.findall(r"<script[^>]*>", response.content.decode())
+    assert scripts, "the page loads htmx and herald.js"
+    for tag in scripts:
+        assert 'src="/static/' in tag
+        assert f'nonce="{nonce}"' in tag
+    assert "hx-on" not in response.content.decode()
+
+
+def test_the_csrf_token_rides_on_body_for_htmx(client, login, tenant):
+    login(tenant.viewer.user)
+    page = client.get(tenant.url(tenant.development)).content.decode()
+    assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[A-Za-z0-9]{64}\"\}'", page)
+
+
+def test_writes_without_a_csrf_token_are_refused(tenant):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(tenant.admin.user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post(tenant.url(tenant.development, "api-keys/new/"), {"name": "x"})
+    assert response.status_code == 403
