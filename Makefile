@@ -16,7 +16,6 @@ PYTHON ?= $(shell for candidate in $(PYTHON_CANDIDATES); do \
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PYTHON)" || { echo "Herald needs Python 3.12 or newer; none found on PATH." >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 

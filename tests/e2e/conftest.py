@@ -32,6 +32,8 @@ SKIP_REASON = (
 
 
 def pytest_collection_modifyitems(config, items):
+    if CHROMIUM is None and os.environ.get("HERALD_REQUIRE_BROWSER_TESTS"):
+        raise pytest.UsageError(f"HERALD_REQUIRE_BROWSER_TESTS is set. {SKIP_REASON}")
     for item in items:
         if "/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
