@@ -7,6 +7,7 @@ from django.utils.text import slugify
 from accounts.models import Membership, Organization, Role, User
 from environments.permissions import ADMIN_ONLY, require_role
 from environments.services import IssuedKey, environment_pair_create
+from workflows.services import default_workflow_group_create
 
 # First path segments that belong to Herald itself, never to an organization.
 RESERVED_SLUGS = frozenset({"accounts", "static", "media", "api", "v1", "admin", "health", "new"})
@@ -35,6 +36,7 @@ def organization_create(*, name: str, owner: User) -> tuple[Organization, list[I
     organization = Organization.objects.create(name=name, slug=_unique_organization_slug(name))
     Membership.objects.create(organization=organization, user=owner, role=Role.ADMIN)
     issued_keys = environment_pair_create(organization=organization, created_by=owner)
+    default_workflow_group_create(environments=organization.environments.all())
     return organization, issued_keys
 
 

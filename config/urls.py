@@ -3,10 +3,13 @@ from django.urls import include, path
 
 from accounts.urls import members_urlpatterns
 from environments import views as environment_views
+from workflows.urls import feed_urlpatterns, group_urlpatterns
 
 environment_urlpatterns = [
     path("", environment_views.overview, name="overview"),
     path("workflows/", include("workflows.urls")),
+    path("workflow-groups/", include(group_urlpatterns)),
+    path("feeds/", include(feed_urlpatterns)),
     path("branding/", include("branding.urls")),
     path("changes/", include("changes.urls")),
     path("api-keys/", include("environments.urls")),

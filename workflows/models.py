@@ -14,6 +14,15 @@ class Channel(models.TextChoices):
 
 DEFAULT_GROUP_NAME = "General"
 
+# Which fields of a step are Liquid templates, per channel, and whether each renders into HTML
+# (HTML output is autoescaped).
+TEMPLATE_FIELDS_BY_CHANNEL: dict[str, tuple[tuple[str, bool], ...]] = {
+    Channel.IN_APP: (("body", False), ("cta_url", False)),
+    Channel.EMAIL: (("subject", False), ("body", True)),
+    Channel.CHAT: (("body", False),),
+    Channel.SMS: (("body", False),),
+}
+
 
 class WorkflowGroup(PromotableModel):
     """A category of workflows. Every environment has a default "General" group."""

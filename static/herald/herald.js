@@ -46,3 +46,36 @@
     });
   });
 })();
+
+// Workflows area: fill an identifier from its name (slugified) until the operator edits the
+// identifier themselves. The server derives it the same way when it is left empty.
+(function () {
+  "use strict";
+
+  function slugify(text) {
+    return text
+      .normalize("NFKD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase()
+      .replace(/[^a-z0-9\s-]/g, "")
+      .trim()
+      .replace(/[\s-]+/g, "-");
+  }
+
+  document.addEventListener("input", function (event) {
+    var source = event.target.closest("[data-slug-source]");
+    if (source) {
+      var form = source.form;
+      var target = form && form.querySelector(
+        '[data-slug-target="' + source.getAttribute("data-slug-source") + '"]'
+      );
+      if (target && target.dataset.slugEdited !== "true" && !target.defaultValue) {
+        target.value = slugify(source.value);
+      }
+      return;
+    }
+    if (event.target.matches("[data-slug-target]")) {
+      event.target.dataset.slugEdited = "true";
+    }
+  });
+})();

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Organization, Role, User
 from accounts.services import organization_create
+from workflows.demo import seed_demo_content
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "herald-demo"
@@ -41,5 +42,13 @@ class Command(BaseCommand):
             Membership.objects.get_or_create(
                 organization=organization, user=user, defaults={"role": Role.ADMIN}
             )
+        environments = {
+            environment.slug: environment for environment in organization.environments.all()
+        }
+        seed_demo_content(
+            development=environments["development"],
+            production=environments["production"],
+            actor=user,
+        )
         if user is not None:
             self.stdout.write(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")

@@ -1,0 +1,125 @@
+"""Liquid for step templates: validation, variable extraction and rendering.
+
+Contract
+--------
+- Templates are written by operators and rendered with data sent by backend services, so the
+  engine is sandboxed: python-liquid never evaluates Python, templates cannot load other
+  templates (``include`` and ``render`` are not available), and loops and output are bounded
+  (``RenderLimitExceeded`` if a template runs away).
+- ``template_problem(source)`` returns ``None`` for a valid template, or a ``TemplateProblem``
+  with a 1-based line number and the engine's message. Unknown filters count as problems at
+  validation time, so they are caught on save rather than on the first send.
+- ``template_variables(source)`` lists the variables the template reads from outside, as dotted
+  paths (``payload.order.id``, ``subscriber.firstName``, ``payload.items[0].sku``), found by the
+  engine's own static analysis. Names the template defines itself (``assign``, ``capture``,
+  loop variables) are not listed. It raises ``liquid.exceptions.LiquidError`` on an invalid
+  template; call ``template_problem`` first.
+- ``template_render(source, scope, html=...)`` renders with ``scope`` as the global namespace
+  (``payload``, ``subscriber``, ``step``). With ``html=True`` every variable output is
+  HTML-escaped unless the author marks it with the ``safe`` filter, so payload values cannot
+  inject markup into an email. Missing variables render as empty text. Any engine failure is
+  raised as ``TemplateRenderError`` with a line number when the engine knows one.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+
+from liquid import Environment
+from liquid.exceptions import LiquidError, ResourceLimitError
+
+# What a template may read from outside. Everything else is a typo or a template-local name.
+TEMPLATE_SCOPE_NAMES = ("payload", "subscriber", "step")
+
+# Partials would read other templates; steps are self-contained documents.
+_DISABLED_TAGS = ("include", "render")
+
+
+class _SandboxedEnvironment(Environment):
+    loop_iteration_limit = 10_000
+    output_stream_limit = 2_000_000
+    local_namespace_limit = 1_000_000
+    context_depth_limit = 30
+
+
+@lru_cache(maxsize=2)
+def _environment(*, html: bool) -> Environment:
+    environment = _SandboxedEnvironment(autoescape=html)
+    for tag_name in _DISABLED_TAGS:
+        environment.tags.pop(tag_name, None)
+    return environment
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    line: int | None
+    message: str
+    source_line: str = ""
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        where = f" (at “{self.source_line}”)" if self.source_line else ""
+        return f"Line {self.line}: {self.message}{where}"
+
+
+class TemplateRenderError(Exception):
+    def __init__(self, problem: TemplateProblem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class RenderLimitExceeded(TemplateRenderError):
+    pass
+
+
+def _problem_from(error: LiquidError) -> TemplateProblem:
+    context = error.context()
+    if context is None:
+        return TemplateProblem(line=None, message=str(error.message or error))
+    line, _column, _previous, current, _next = context
+    return TemplateProblem(line=line, message=str(error.message), source_line=current.strip())
+
+
+def _line_of(source: str, index: int) -> tuple[int, str]:
+    before = source[:index]
+    line_number = before.count("\n") + 1
+    return line_number, source.splitlines()[line_number - 1].strip()
+
+
+def template_problem(source: str, *, html: bool = False) -> TemplateProblem | None:
+    """The first syntax problem of ``source``, or ``None`` if it parses and uses known filters."""
+    environment = _environment(html=html)
+    try:
+        template = environment.from_string(source)
+        analysis = template.analyze(include_partials=False)
+    except LiquidError as error:
+        return _problem_from(error)
+    for filter_name, spans in analysis.filters.items():
+        if filter_name not in environment.filters:
+            line, source_line = _line_of(source, spans[0].index)
+            return TemplateProblem(
+                line=line, message=f"unknown filter '{filter_name}'", source_line=source_line
+            )
+    return None
+
+
+def template_variables(source: str) -> list[str]:
+    """Sorted distinct paths of the variables ``source`` reads from its scope."""
+    if not source:
+        return []
+    template = _environment(html=False).from_string(source)
+    analysis = template.analyze(include_partials=False)
+    return sorted({str(variable) for variable in chain.from_iterable(analysis.globals.values())})
+
+
+def template_render(source: str, scope: dict, *, html: bool = False) -> str:
+    if not source:
+        return ""
+    environment = _environment(html=html)
+    try:
+        return environment.from_string(source).render(**scope)
+    except ResourceLimitError as error:
+        raise RenderLimitExceeded(_problem_from(error)) from error
+    except LiquidError as error:
+        raise TemplateRenderError(_problem_from(error)) from error

@@ -1,0 +1,212 @@
+"""Previews of steps: each channel's message rendered with a sample payload.
+
+Email steps are composed the way they will be sent: the step's HTML inside its layout (or the
+environment's default layout), with the environment's brand applied. The composed document is
+served on its own URL with a CSP that allows inline styles (email HTML lives on them) and no
+scripts, and is shown in a sandboxed iframe.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from branding.models import Brand, Layout
+from workflows.liquid import (
+    TEMPLATE_SCOPE_NAMES,
+    TemplateProblem,
+    TemplateRenderError,
+    template_problem,
+    template_render,
+    template_variables,
+)
+from workflows.models import TEMPLATE_FIELDS_BY_CHANNEL, Channel, Step
+
+SAMPLE_SUBSCRIBER = {
+    "subscriberId": "sub_0001",
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "email": "ada@example.com",
+    "phone": "+15555550100",
+    "locale": "en",
+}
+
+# A bare layout for environments that have none yet, so email previews still work.
+FALLBACK_LAYOUT_HTML = (
+    '<div style="max-width:600px;margin:0 auto;padding:24px;">{{ content }}</div>'
+)
+
+
+def sample_payload_for(variables: list[str]) -> dict:
+    """A payload that gives every ``payload.…`` path a placeholder, as a starting point to edit.
+
+    ``payload.order.id`` becomes ``{"order": {"id": "id"}}``; indexed paths become lists.
+    """
+    payload: dict = {}
+    for path in variables:
+        segments = _split_path(path)
+        if len(segments) < 2 or segments[0] != "payload":
+            continue
+        _place(payload, segments[1:])
+    return payload
+
+
+def _split_path(path: str) -> list[str | int]:
+    segments: list[str | int] = []
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if not part:
+            continue
+        stripped = part.strip("'\"")
+        segments.append(int(stripped) if stripped.isdigit() else stripped)
+    return segments
+
+
+def _place(container, segments):
+    head, rest = segments[0], segments[1:]
+    if isinstance(head, int):
+        return  # indices are handled by their parent, below
+    if rest and isinstance(rest[0], int):
+        items = container.setdefault(head, [{}])
+        if not isinstance(items, list):
+            return
+        if len(rest) > 1 and isinstance(items[0], dict):
+            _place(items[0], rest[1:])
+        return
+    if not rest:
+        container.setdefault(head, head)
+        return
+    child = container.get(head)
+    if not isinstance(child, dict):
+        child = container[head] = {}
+    _place(child, rest)
+
+
+@dataclass(frozen=True)
+class TemplateVariable:
+    path: str
+
+    @property
+    def in_scope(self) -> bool:
+        """False for a root that is not payload, subscriber or step: most likely a typo."""
+        return self.path.split(".")[0].split("[")[0] in TEMPLATE_SCOPE_NAMES
+
+
+def step_variables(step: Step) -> list[TemplateVariable]:
+    """The variables all of ``step``'s templates read, in path order. Templates that do not
+    parse contribute nothing (saved steps always parse; validation sees to it)."""
+    paths: set[str] = set()
+    for field_name, html in TEMPLATE_FIELDS_BY_CHANNEL[step.channel]:
+        source = getattr(step, field_name) or ""
+        if source and template_problem(source, html=html) is None:
+            paths.update(template_variables(source))
+    return [TemplateVariable(path) for path in sorted(paths)]
+
+
+@dataclass
+class StepPreview:
+    channel: str
+    subject: str = ""
+    body: str = ""
+    cta_url: str = ""
+    layout_name: str = ""
+    problem: TemplateProblem | None = None
+    problem_field: str = ""
+    character_count: int = 0
+    segments: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _scope(*, step: Step, payload: dict, subscriber: dict) -> dict:
+    return {
+        "payload": payload,
+        "subscriber": subscriber,
+        "step": {"name": step.name, "channel": step.channel},
+    }
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS a text costs: 160 GSM characters, or 153 per part when split."""
+    if not text:
+        return 0
+    per_single, per_part = (160, 153) if text.isascii() else (70, 67)
+    if len(text) <= per_single:
+        return 1
+    return -(-len(text) // per_part)
+
+
+def step_preview(*, step: Step, payload: dict, subscriber: dict | None = None) -> StepPreview:
+    """Render ``step``'s templates. A render failure is reported on the preview, not raised."""
+    scope = _scope(step=step, payload=payload, subscriber=subscriber or SAMPLE_SUBSCRIBER)
+    preview = StepPreview(channel=step.channel)
+    rendering = {"subject": (step.subject, False), "cta_url": (step.cta_url, False)}
+    rendering["body"] = (step.body, step.channel == Channel.EMAIL)
+    for field_name, (source, html) in rendering.items():
+        try:
+            setattr(preview, field_name, template_render(source, scope, html=html).strip())
+        except TemplateRenderError as error:
+            preview.problem, preview.problem_field = error.problem, field_name
+            return preview
+    if step.channel == Channel.EMAIL:
+        preview.layout_name = layout_for(step).name
+    if step.channel == Channel.SMS:
+        preview.character_count = len(preview.body)
+        preview.segments = sms_segments(preview.body)
+    return preview
+
+
+def layout_for(step: Step) -> Layout:
+    """The step's layout, else the environment's default, else an unsaved bare layout."""
+    if step.layout_id is not None:
+        return step.layout
+    default = Layout.objects.filter(is_default=True).first()
+    return default or Layout(name="Built-in plain layout", html=FALLBACK_LAYOUT_HTML)
+
+
+def brand_scope(brand: Brand | None) -> dict:
+    brand = brand or Brand()
+    return {
+        "primary_color": brand.primary_color,
+        "font_color": brand.font_color,
+        "content_background_color": brand.content_background_color,
+        "font_family": brand.font_family,
+        "direction": brand.direction,
+        "logo_url": brand.logo.url if brand.logo else "",
+    }
+
+
+def _css_value(value: str) -> str:
+    # Brand values are validated by the brand app; stripping what could close the rule or the
+    # <style> element keeps a bad value from breaking out anyway.
+    return re.sub(r"[<>{};\\]", "", str(value))
+
+
+def _brand_stylesheet(brand: dict) -> str:
+    brand = {name: _css_value(value) for name, value in brand.items()}
+    return (
+        "body{margin:0;padding:24px 12px;background:#f4f4f7;"
+        f"font-family:{brand['font_family']};color:{brand['font_color']};}}"
+        f"a{{color:{brand['primary_color']};}}"
+        f".herald-email{{background:{brand['content_background_color']};}}"
+        ".herald-email img{max-width:100%;}"
+    )
+
+
+def email_compose(*, step: Step, payload: dict, subscriber: dict | None = None) -> str:
+    """The whole email document for ``step``: body in layout, brand applied.
+
+    Raises ``TemplateRenderError`` if the step's body or its layout cannot be rendered.
+    """
+    scope = _scope(step=step, payload=payload, subscriber=subscriber or SAMPLE_SUBSCRIBER)
+    content = template_render(step.body, scope, html=True)
+    brand = brand_scope(Brand.objects.first())
+    layout = layout_for(step)
+    layout_scope = {**scope, "brand": brand, "content": Markup(content)}
+    framed = template_render(layout.html, layout_scope, html=True)
+    stylesheet = _brand_stylesheet(brand)
+    direction = "rtl" if brand["direction"] == "rtl" else "ltr"
+    return (
+        f'<!doctype html><html dir="{direction}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{stylesheet}</style></head>"
+        f'<body><div class="herald-email" dir="{direction}">{framed}</div></body></html>'
+    )

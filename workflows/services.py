@@ -1,0 +1,390 @@
+"""Writes of workflows, steps, groups and feeds.
+
+Every service checks again what the views check: the environment must be writable and the
+actor an admin or editor. Promotion is the only other path that writes these rows, and it lives
+in ``changes``. Services run inside the environment's scope (the request's, or a command's).
+"""
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from environments.models import Environment
+from environments.permissions import EDITORS, require_role
+from workflows.liquid import template_problem
+from workflows.models import (
+    DEFAULT_GROUP_NAME,
+    TEMPLATE_FIELDS_BY_CHANNEL,
+    Channel,
+    Feed,
+    Step,
+    Workflow,
+    WorkflowGroup,
+)
+
+WORKFLOW_FIELDS = (
+    "name",
+    "identifier",
+    "description",
+    "group",
+    "tags",
+    "active",
+    "critical",
+    "preference_defaults",
+)
+STEP_FIELDS = ("name", "active", "subject", "body", "cta_url", "feed", "layout")
+
+
+def _require_content_write(*, environment: Environment, actor) -> None:
+    """Raise PermissionDenied unless ``actor`` may edit promotable content in ``environment``."""
+    if environment.is_read_only:
+        raise PermissionDenied(
+            f"{environment.name} is read-only. Make changes in {environment.upstream.name}, "
+            "then promote them on the Changes page."
+        )
+    require_role(user=actor, organization=environment.organization, roles=EDITORS)
+
+
+def _stamp(instance, *, actor) -> None:
+    instance.updated_by = actor
+    instance.updated_at = timezone.now()
+
+
+def _touch_workflow(workflow: Workflow, *, actor) -> None:
+    """Steps are part of their workflow's document: a step edit is an edit of the workflow."""
+    _stamp(workflow, actor=actor)
+    workflow.save(update_fields=["updated_by", "updated_at"])
+
+
+def step_template_errors(*, channel: str, values: dict[str, Any]) -> dict[str, str]:
+    """``{field: "Line n: message"}`` for each Liquid field of ``channel`` that does not parse."""
+    errors = {}
+    for field_name, html in TEMPLATE_FIELDS_BY_CHANNEL[channel]:
+        problem = template_problem(values.get(field_name) or "", html=html)
+        if problem is not None:
+            errors[field_name] = str(problem)
+    return errors
+
+
+# Default group -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def default_workflow_group_create(*, environments: Iterable[Environment]) -> list[WorkflowGroup]:
+    """Give each environment the "General" group, with one shared ``origin_id``.
+
+    Used when an organization is provisioned. The copies share their origin, so the Changes page
+    sees the same group on both sides and reports nothing. Provisioning writes to read-only
+    environments too: it creates the starting state that promotion then maintains.
+    """
+    environments = list(environments)
+    existing = (
+        WorkflowGroup.unscoped_across_environments.filter(
+            environment__in=environments, name=DEFAULT_GROUP_NAME
+        )
+        .values_list("origin_id", flat=True)
+        .first()
+    )
+    origin_id = existing or uuid.uuid4()
+    groups = []
+    for environment in environments:
+        group, _ = WorkflowGroup.unscoped_across_environments.get_or_create(
+            environment=environment,
+            name=DEFAULT_GROUP_NAME,
+            defaults={"origin_id": origin_id},
+        )
+        groups.append(group)
+    return groups
+
+
+# Groups --------------------------------------------------------------------------------------
+
+
+def _refuse_duplicate(model, *, field: str, value: str, exclude_pk, environment, label: str):
+    duplicates = model.objects.filter(**{field: value})
+    if exclude_pk is not None:
+        duplicates = duplicates.exclude(pk=exclude_pk)
+    if duplicates.exists():
+        raise ValidationError(
+            {field: f"{environment.name} already has a {label} with the {field} “{value}”."}
+        )
+
+
+@transaction.atomic
+def workflow_group_create(*, environment: Environment, name: str, actor) -> WorkflowGroup:
+    _require_content_write(environment=environment, actor=actor)
+    _refuse_duplicate(
+        WorkflowGroup,
+        field="name",
+        value=name,
+        exclude_pk=None,
+        environment=environment,
+        label="group",
+    )
+    group = WorkflowGroup(environment=environment, name=name)
+    _stamp(group, actor=actor)
+    group.save()
+    return group
+
+
+@transaction.atomic
+def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> WorkflowGroup:
+    _require_content_write(environment=group.environment, actor=actor)
+    if group.name == DEFAULT_GROUP_NAME and name != DEFAULT_GROUP_NAME:
+        raise ValidationError({"name": "General is the default group; it keeps its name."})
+    _refuse_duplicate(
+        WorkflowGroup,
+        field="name",
+        value=name,
+        exclude_pk=group.pk,
+        environment=group.environment,
+        label="group",
+    )
+    group.name = name
+    _stamp(group, actor=actor)
+    group.save()
+    return group
+
+
+@transaction.atomic
+def workflow_group_delete(*, group: WorkflowGroup, actor) -> None:
+    """Delete an unused group. Refuses (ValidationError) the default group and any group that
+    workflows still use, naming them."""
+    _require_content_write(environment=group.environment, actor=actor)
+    if group.name == DEFAULT_GROUP_NAME:
+        raise ValidationError("General is the default group of every environment; keep it.")
+    users = list(
+        Workflow.objects.select_for_update()
+        .filter(group=group)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if users:
+        raise ValidationError(
+            f"“{group.name}” is still used by {_named_list(users)}. "
+            "Move those workflows to another group first."
+        )
+    group.delete()
+
+
+def _named_list(names: list[str]) -> str:
+    quoted = [f"“{name}”" for name in names]
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+# Feeds ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feed_create(*, environment: Environment, name: str, identifier: str, actor) -> Feed:
+    _require_content_write(environment=environment, actor=actor)
+    _refuse_duplicate(
+        Feed,
+        field="identifier",
+        value=identifier,
+        exclude_pk=None,
+        environment=environment,
+        label="feed",
+    )
+    feed = Feed(environment=environment, name=name, identifier=identifier)
+    _stamp(feed, actor=actor)
+    feed.save()
+    return feed
+
+
+@transaction.atomic
+def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
+    _require_content_write(environment=feed.environment, actor=actor)
+    _refuse_duplicate(
+        Feed,
+        field="identifier",
+        value=identifier,
+        exclude_pk=feed.pk,
+        environment=feed.environment,
+        label="feed",
+    )
+    feed.name, feed.identifier = name, identifier
+    _stamp(feed, actor=actor)
+    feed.save()
+    return feed
+
+
+@transaction.atomic
+def feed_delete(*, feed: Feed, actor) -> None:
+    """Delete a feed that no in-app step uses; otherwise refuse, naming the workflows."""
+    _require_content_write(environment=feed.environment, actor=actor)
+    users = sorted(
+        set(
+            Step.objects.filter(feed=feed)
+            .select_related("workflow")
+            .values_list("workflow__name", flat=True)
+        )
+    )
+    if users:
+        raise ValidationError(
+            f"“{feed.name}” is used by in-app steps of {_named_list(users)}. "
+            "Point those steps at another feed first."
+        )
+    feed.delete()
+
+
+# Workflows -----------------------------------------------------------------------------------
+
+
+def _save_workflow(workflow: Workflow) -> Workflow:
+    try:
+        with transaction.atomic():
+            workflow.save()
+    except IntegrityError as clash:
+        # Two saves raced past the form's check; the constraint decided.
+        raise ValidationError(
+            {"identifier": f"The identifier “{workflow.identifier}” is already taken."}
+        ) from clash
+    return workflow
+
+
+@transaction.atomic
+def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
+    """Create a workflow from ``WORKFLOW_FIELDS``. The identifier must be unique in
+    ``environment`` (ValidationError on ``identifier`` otherwise)."""
+    _require_content_write(environment=environment, actor=actor)
+    unknown = set(fields) - set(WORKFLOW_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
+    _refuse_duplicate(
+        Workflow,
+        field="identifier",
+        value=fields["identifier"],
+        exclude_pk=None,
+        environment=environment,
+        label="workflow",
+    )
+    workflow = Workflow(environment=environment, **fields)
+    _stamp(workflow, actor=actor)
+    return _save_workflow(workflow)
+
+
+@transaction.atomic
+def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
+    _require_content_write(environment=workflow.environment, actor=actor)
+    unknown = set(fields) - set(WORKFLOW_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
+    if "identifier" in fields:
+        _refuse_duplicate(
+            Workflow,
+            field="identifier",
+            value=fields["identifier"],
+            exclude_pk=workflow.pk,
+            environment=workflow.environment,
+            label="workflow",
+        )
+    for name, value in fields.items():
+        setattr(workflow, name, value)
+    _stamp(workflow, actor=actor)
+    return _save_workflow(workflow)
+
+
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow, actor) -> None:
+    _require_content_write(environment=workflow.environment, actor=actor)
+    workflow.delete()
+
+
+# Steps ---------------------------------------------------------------------------------------
+
+
+def _validate_step(*, channel: str, values: dict[str, Any]) -> None:
+    errors = step_template_errors(channel=channel, values=values)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _channel_fields(channel: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Blank the fields a channel does not use, so a step never carries hidden content."""
+    used = {"name", "active", "body"}
+    if channel == Channel.EMAIL:
+        used |= {"subject", "layout"}
+    if channel == Channel.IN_APP:
+        used |= {"cta_url", "feed"}
+    blank = {"subject": "", "cta_url": "", "feed": None, "layout": None, "body": ""}
+    return {name: (values.get(name) if name in used else blank[name]) for name in STEP_FIELDS}
+
+
+@transaction.atomic
+def step_create(*, workflow: Workflow, channel: str, actor, **values) -> Step:
+    """Append a step. Raises ValidationError ``{field: "Line n: …"}`` on a template that does
+    not parse, and saves nothing then."""
+    _require_content_write(environment=workflow.environment, actor=actor)
+    if channel not in Channel.values:
+        raise ValidationError({"channel": f"Unknown channel “{channel}”."})
+    values = _channel_fields(channel, values)
+    _validate_step(channel=channel, values=values)
+    last = Step.objects.filter(workflow=workflow).aggregate(last=Max("position"))["last"]
+    step = Step.objects.create(
+        environment=workflow.environment,
+        workflow=workflow,
+        channel=channel,
+        position=0 if last is None else last + 1,
+        **values,
+    )
+    _touch_workflow(workflow, actor=actor)
+    return step
+
+
+@transaction.atomic
+def step_update(*, step: Step, actor, **values) -> Step:
+    """Save a step's content; like ``step_create``, nothing is saved if a template is invalid."""
+    _require_content_write(environment=step.environment, actor=actor)
+    values = _channel_fields(step.channel, {**_current_step_values(step), **values})
+    _validate_step(channel=step.channel, values=values)
+    for name, value in values.items():
+        setattr(step, name, value)
+    step.save()
+    _touch_workflow(step.workflow, actor=actor)
+    return step
+
+
+def _current_step_values(step: Step) -> dict[str, Any]:
+    return {name: getattr(step, name) for name in STEP_FIELDS}
+
+
+def _renumber(workflow: Workflow, ordered: list[Step]) -> None:
+    for position, step in enumerate(ordered):
+        if step.position != position:
+            step.position = position
+            step.save(update_fields=["position"])
+
+
+@transaction.atomic
+def step_move(*, step: Step, direction: str, actor) -> Step:
+    """Move a step one place ``"up"`` or ``"down"``; at either end it stays where it is."""
+    _require_content_write(environment=step.environment, actor=actor)
+    if direction not in ("up", "down"):
+        raise ValidationError(f"Unknown direction “{direction}”.")
+    ordered = list(
+        Step.objects.select_for_update().filter(workflow_id=step.workflow_id).order_by("position")
+    )
+    index = next(i for i, candidate in enumerate(ordered) if candidate.pk == step.pk)
+    target = index - 1 if direction == "up" else index + 1
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+        _renumber(step.workflow, ordered)
+        _touch_workflow(step.workflow, actor=actor)
+    return next(candidate for candidate in ordered if candidate.pk == step.pk)
+
+
+@transaction.atomic
+def step_delete(*, step: Step, actor) -> None:
+    _require_content_write(environment=step.environment, actor=actor)
+    workflow = step.workflow
+    step.delete()
+    _renumber(workflow, list(Step.objects.filter(workflow=workflow).order_by("position")))
+    _touch_workflow(workflow, actor=actor)
