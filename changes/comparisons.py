@@ -1,0 +1,432 @@
+"""Field-level diffs: one small class per kind of field, after Wagtail's ``compare.py``.
+
+Each comparison answers ``has_changed()`` and renders ``htmldiff()``: long text side by side,
+line by line with the changed words highlighted; short values as old → new; steps as added,
+removed, reordered and changed. ``value_html()`` renders one side alone, for the whole document
+of a create or a delete. All values are escaped here; the result is safe to put in a template.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+from itertools import zip_longest
+
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+CONTEXT_LINES = 2
+EMPTY = mark_safe('<span class="diff-empty">(empty)</span>')
+TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def _join(parts) -> SafeString:
+    return mark_safe("".join(str(part) for part in parts))
+
+
+class FieldComparison:
+    """Short values: old → new."""
+
+    def __init__(self, label: str, old, new, *, names=None, type_key: str | None = None):
+        self.label = label
+        self.old = old
+        self.new = new
+        self.names = names or {}
+        self.type_key = type_key
+
+    def has_changed(self) -> bool:
+        return self.old != self.new
+
+    @property
+    def is_long(self) -> bool:
+        return False
+
+    def display(self, value) -> SafeString:
+        if value in (None, "", [], {}):
+            return EMPTY
+        return format_html("{}", value)
+
+    def value_html(self, value) -> SafeString:
+        return self.display(value)
+
+    def htmldiff(self) -> SafeString:
+        return format_html(
+            '<span class="diff-inline"><del class="diff-old">{}</del>'
+            '<span class="diff-arrow" aria-label="changed to"> → </span>'
+            '<ins class="diff-new">{}</ins></span>',
+            self.display(self.old),
+            self.display(self.new),
+        )
+
+
+class BooleanComparison(FieldComparison):
+    def display(self, value):
+        return format_html("{}", "yes" if value else "no")
+
+
+class ReferenceComparison(FieldComparison):
+    """A reference by origin_id, shown by the referenced entity's name."""
+
+    def display(self, value):
+        if not value:
+            return EMPTY
+        return format_html("{}", self.names.get((self.type_key, value), "(missing)"))
+
+
+class ListComparison(FieldComparison):
+    def display(self, value):
+        if not value:
+            return EMPTY
+        return format_html_join(" ", '<span class="badge">{}</span>', ((item,) for item in value))
+
+    def htmldiff(self):
+        old, new = list(self.old or []), list(self.new or [])
+        added = [item for item in new if item not in old]
+        removed = [item for item in old if item not in new]
+        parts = []
+        if added:
+            parts.append(
+                format_html_join(" ", '<ins class="diff-new">+ {}</ins>', ((i,) for i in added))
+            )
+        if removed:
+            parts.append(
+                format_html_join(" ", '<del class="diff-old">− {}</del>', ((i,) for i in removed))
+            )
+        if not parts:
+            return format_html("reordered: {} → {}", self.display(old), self.display(new))
+        return _join(" ".join(str(part) for part in parts))
+
+
+class MappingComparison(FieldComparison):
+    def display(self, value):
+        if not value:
+            return EMPTY
+        return format_html_join(
+            ", ",
+            "{}: {}",
+            (
+                (key, "on" if item is True else "off" if item is False else item)
+                for key, item in sorted(value.items())
+            ),
+        )
+
+    def htmldiff(self):
+        old, new = self.old or {}, self.new or {}
+        rows = []
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                rows.append(
+                    format_html(
+                        "<li>{}: {}</li>",
+                        key,
+                        FieldComparison(
+                            key, _on_off(old.get(key)), _on_off(new.get(key))
+                        ).htmldiff(),
+                    )
+                )
+        return format_html('<ul class="diff-list">{}</ul>', _join(rows))
+
+
+def _on_off(value):
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    return value
+
+
+def _word_diff(old_line: str, new_line: str) -> tuple[SafeString, SafeString]:
+    old_tokens, new_tokens = TOKEN.findall(old_line), TOKEN.findall(new_line)
+    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    old_parts, new_parts = [], []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        old_text, new_text = escape("".join(old_tokens[i1:i2])), escape("".join(new_tokens[j1:j2]))
+        if tag == "equal":
+            old_parts.append(old_text)
+            new_parts.append(new_text)
+            continue
+        if old_text:
+            old_parts.append(f'<del class="diff-word">{old_text}</del>')
+        if new_text:
+            new_parts.append(f'<ins class="diff-word">{new_text}</ins>')
+    return mark_safe("".join(old_parts)), mark_safe("".join(new_parts))
+
+
+class LongTextComparison(FieldComparison):
+    """Templates and HTML: side by side, line by line, changed words highlighted."""
+
+    @property
+    def is_long(self):
+        return True
+
+    def value_html(self, value):
+        if not value:
+            return EMPTY
+        return format_html('<pre class="diff-block">{}</pre>', value)
+
+    def htmldiff(self):
+        old_lines = (self.old or "").splitlines()
+        new_lines = (self.new or "").splitlines()
+        matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+        rows = []
+        opcodes = matcher.get_opcodes()
+        for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+            if tag == "equal":
+                rows.extend(self._unchanged(old_lines, i1, i2, j1, position, len(opcodes)))
+                continue
+            old_chunk, new_chunk = old_lines[i1:i2], new_lines[j1:j2]
+            for offset, (old_line, new_line) in enumerate(zip_longest(old_chunk, new_chunk)):
+                old_number = i1 + offset + 1 if old_line is not None else ""
+                new_number = j1 + offset + 1 if new_line is not None else ""
+                if old_line is not None and new_line is not None:
+                    old_html, new_html = _word_diff(old_line, new_line)
+                else:
+                    old_html = escape(old_line) if old_line is not None else ""
+                    new_html = escape(new_line) if new_line is not None else ""
+                rows.append(
+                    format_html(
+                        '<tr><td class="diff-sxs__number">{}</td><td class="diff-sxs__old{}">{}</td>'
+                        '<td class="diff-sxs__number">{}</td><td class="diff-sxs__new{}">{}</td></tr>',
+                        old_number,
+                        "" if old_line is not None else " diff-sxs__blank",
+                        old_html,
+                        new_number,
+                        "" if new_line is not None else " diff-sxs__blank",
+                        new_html,
+                    )
+                )
+        return format_html(
+            '<div class="diff-sxs-wrap"><table class="diff-sxs">'
+            '<thead><tr><th colspan="2" scope="col">Before</th><th colspan="2" scope="col">After</th></tr></thead>'
+            "<tbody>{}</tbody></table></div>",
+            _join(rows),
+        )
+
+    def _unchanged(self, lines, start, end, new_start, position, opcode_count):
+        """Unchanged lines: a little context around each change, the rest folded."""
+        numbers = list(range(start, end))
+        keep_head = CONTEXT_LINES if position > 0 else 0
+        keep_tail = CONTEXT_LINES if position < opcode_count - 1 else 0
+        if len(numbers) > keep_head + keep_tail + 1:
+            shown = numbers[:keep_head] + [None] + (numbers[-keep_tail:] if keep_tail else [])
+        else:
+            shown = numbers
+        folded = len(numbers) - len([number for number in shown if number is not None])
+        for number in shown:
+            if number is None:
+                yield format_html(
+                    '<tr class="diff-sxs__fold"><td colspan="4">{} unchanged line{}</td></tr>',
+                    folded,
+                    "" if folded == 1 else "s",
+                )
+                continue
+            new_number = new_start + (number - start) + 1
+            yield format_html(
+                '<tr><td class="diff-sxs__number">{}</td><td>{}</td>'
+                '<td class="diff-sxs__number">{}</td><td>{}</td></tr>',
+                number + 1,
+                lines[number],
+                new_number,
+                lines[number],
+            )
+
+
+def text_comparison(label, old, new, **kwargs) -> FieldComparison:
+    """Long text side by side; one-liners as old → new."""
+    longest = max(len(old or ""), len(new or ""))
+    multiline = "\n" in (old or "") or "\n" in (new or "")
+    kind = LongTextComparison if multiline or longest > 120 else FieldComparison
+    return kind(label, old, new, **kwargs)
+
+
+STEP_FIELD_SPECS = (
+    ("name", "Name", FieldComparison, None),
+    ("channel", "Channel", FieldComparison, None),
+    ("active", "Active", BooleanComparison, None),
+    ("subject", "Subject", FieldComparison, None),
+    ("body", "Body", LongTextComparison, None),
+    ("cta_url", "Call-to-action URL", FieldComparison, None),
+    ("feed", "Feed", ReferenceComparison, "feed"),
+    ("layout", "Layout", ReferenceComparison, "layout"),
+)
+
+
+def _field_comparisons(specs, old: dict, new: dict, names) -> list[FieldComparison]:
+    comparisons = []
+    for key, label, kind, type_key in specs:
+        old_value, new_value = old.get(key), new.get(key)
+        if kind is None:
+            comparisons.append(text_comparison(label, old_value, new_value))
+        else:
+            comparisons.append(kind(label, old_value, new_value, names=names, type_key=type_key))
+    return comparisons
+
+
+class StepChange:
+    def __init__(self, *, kind: str, old: dict | None, new: dict | None, position: int, names):
+        self.kind = kind  # added, removed, changed
+        self.old = old
+        self.new = new
+        self.position = position
+        self.fields = _field_comparisons(STEP_FIELD_SPECS, old or {}, new or {}, names)
+
+    @property
+    def name(self):
+        return (self.new or self.old)["name"]
+
+    @property
+    def changed_fields(self):
+        return [field for field in self.fields if field.has_changed()]
+
+    @property
+    def whole(self):
+        """Every non-empty field of an added or removed step."""
+        document = self.new or self.old
+        return [
+            (field.label, field.value_html(document.get(key)), field.is_long)
+            for field, (key, *_rest) in zip(self.fields, STEP_FIELD_SPECS, strict=True)
+            if document.get(key) not in (None, "")
+        ]
+
+
+class StepsComparison(FieldComparison):
+    """Steps matched by their own origin_id: added, removed, reordered and changed."""
+
+    def __init__(self, label, old, new, *, names=None, type_key=None):
+        super().__init__(label, old or [], new or [], names=names, type_key=type_key)
+        old_by_origin = {step["origin_id"]: step for step in self.old}
+        new_by_origin = {step["origin_id"]: step for step in self.new}
+        self.step_changes: list[StepChange] = []
+        for position, step in enumerate(self.new, start=1):
+            previous = old_by_origin.get(step["origin_id"])
+            if previous is None:
+                self.step_changes.append(
+                    StepChange(kind="added", old=None, new=step, position=position, names=names)
+                )
+            elif _step_content(previous) != _step_content(step):
+                self.step_changes.append(
+                    StepChange(
+                        kind="changed", old=previous, new=step, position=position, names=names
+                    )
+                )
+        for position, step in enumerate(self.old, start=1):
+            if step["origin_id"] not in new_by_origin:
+                self.step_changes.append(
+                    StepChange(kind="removed", old=step, new=None, position=position, names=names)
+                )
+        kept_old = [step["origin_id"] for step in self.old if step["origin_id"] in new_by_origin]
+        kept_new = [step["origin_id"] for step in self.new if step["origin_id"] in old_by_origin]
+        self.reordered = kept_old != kept_new
+        self.old_order = [step["name"] for step in self.old]
+        self.new_order = [step["name"] for step in self.new]
+
+    def has_changed(self):
+        return bool(self.step_changes) or self.reordered
+
+    def changed_step_field_labels(self) -> list[str]:
+        labels = []
+        for change in self.step_changes:
+            if change.kind == "changed":
+                for field in change.changed_fields:
+                    if field.label.lower() not in labels:
+                        labels.append(field.label.lower())
+        return labels
+
+
+def _step_content(step: dict) -> dict:
+    return {key: value for key, value in step.items() if key != "origin_id"}
+
+
+TYPE_FIELD_SPECS = {
+    "workflow_group": (("name", "Name", FieldComparison, None),),
+    "feed": (
+        ("name", "Name", FieldComparison, None),
+        ("identifier", "Identifier", FieldComparison, None),
+    ),
+    "layout": (
+        ("name", "Name", FieldComparison, None),
+        ("identifier", "Identifier", FieldComparison, None),
+        ("is_default", "Default layout", BooleanComparison, None),
+        ("html", "HTML", LongTextComparison, None),
+    ),
+    "brand": (
+        ("primary_color", "Primary colour", FieldComparison, None),
+        ("font_color", "Font colour", FieldComparison, None),
+        ("content_background_color", "Content background", FieldComparison, None),
+        ("font_family", "Font family", FieldComparison, None),
+        ("direction", "Direction", FieldComparison, None),
+        ("logo", "Logo", FieldComparison, None),
+    ),
+    "workflow": (
+        ("name", "Name", FieldComparison, None),
+        ("identifier", "Identifier", FieldComparison, None),
+        ("description", "Description", None, None),
+        ("group", "Group", ReferenceComparison, "workflow_group"),
+        ("tags", "Tags", ListComparison, None),
+        ("active", "Active", BooleanComparison, None),
+        ("critical", "Critical", BooleanComparison, None),
+        ("preference_defaults", "Preference defaults", MappingComparison, None),
+    ),
+}
+
+
+class DocumentComparison:
+    """The diff of one entity's two documents (either may be None: a create or a delete)."""
+
+    def __init__(self, *, type_key: str, old: dict | None, new: dict | None, names):
+        self.type_key = type_key
+        self.old = old
+        self.new = new
+        self.names = names
+        self.fields = _field_comparisons(TYPE_FIELD_SPECS[type_key], old or {}, new or {}, names)
+        self.steps = (
+            StepsComparison(
+                "Steps", (old or {}).get("steps"), (new or {}).get("steps"), names=names
+            )
+            if type_key == "workflow"
+            else None
+        )
+
+    @property
+    def is_whole_document(self) -> bool:
+        return self.old is None or self.new is None
+
+    @property
+    def changed_fields(self) -> list[FieldComparison]:
+        return [field for field in self.fields if field.has_changed()]
+
+    def whole_document(self) -> list[tuple[str, SafeString, bool]]:
+        """(label, value html, is long) of every field of the side that exists."""
+        document = self.new if self.new is not None else self.old
+        rows = []
+        for field, (key, *_rest) in zip(self.fields, TYPE_FIELD_SPECS[self.type_key], strict=True):
+            rows.append((field.label, field.value_html(document.get(key)), field.is_long))
+        return rows
+
+    @property
+    def whole_steps(self) -> list[StepChange]:
+        if self.steps is None:
+            return []
+        return self.steps.step_changes
+
+    def summary(self) -> str:
+        """One line: what changed, e.g. "subject, 2 steps, identifier"."""
+        if self.new is None:
+            return "removed"
+        if self.old is None:
+            if self.steps is not None:
+                count = len(self.new.get("steps", []))
+                return f"new, {count} step{'s' if count != 1 else ''}"
+            return "new"
+        parts = [field.label.lower() for field in self.changed_fields]
+        if self.steps is not None and self.steps.has_changed():
+            parts = self.steps.changed_step_field_labels() + parts
+            kinds = {}
+            for change in self.steps.step_changes:
+                kinds[change.kind] = kinds.get(change.kind, 0) + 1
+            touched = len(self.steps.step_changes)
+            if touched:
+                parts.append(f"{touched} step{'s' if touched != 1 else ''}")
+            if self.steps.reordered:
+                parts.append("steps reordered")
+        return ", ".join(parts) or "no visible difference"

@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PromotionKind(models.TextChoices):
+    APPLY = "apply", "Apply"
+    APPLY_SELECTED = "apply_selected", "Apply selected"
+    PROMOTE_ALL = "promote_all", "Promote all"
+    REVERT = "revert", "Revert"
+    DISCARD = "discard", "Discard"
+    COPY = "copy", "Environment copy"
+
+
+class Promotion(models.Model):
+    """One recorded write of documents from ``source`` into ``target``, in one transaction.
+
+    Spans two environments, so it is not environment-scoped: selectors filter by environment
+    and organization themselves. A discard is recorded with the roles reversed (the downstream
+    document written back into the upstream environment).
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="promotions"
+    )
+    source = models.ForeignKey(
+        "environments.Environment", on_delete=models.CASCADE, related_name="+"
+    )
+    target = models.ForeignKey(
+        "environments.Environment", on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=PromotionKind.choices)
+    reverts = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    deleted_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["target", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.source} → {self.target} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def change_count(self) -> int:
+        return self.created_count + self.updated_count + self.deleted_count
+
+
+class PromotionItem(models.Model):
+    """One entity written by a promotion: the document written and the target's prior one.
+
+    ``document`` None is a delete; ``prior_document`` None means it did not exist before. The
+    diff shown on the detail page is rendered from the two, so it is exactly what was applied.
+    """
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    type_key = models.CharField(max_length=30)
+    origin_id = models.UUIDField()
+    name = models.CharField(max_length=200)
+    action = models.CharField(max_length=10)
+    summary = models.CharField(max_length=300, blank=True)
+    document = models.JSONField(null=True, blank=True)
+    prior_document = models.JSONField(null=True, blank=True)
+    # Pulled in because a selected change referenced it and the target lacked it.
+    included_as_dependency = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["promotion", "position"]
+        indexes = [models.Index(fields=["origin_id"])]
+
+    def __str__(self):
+        return f"{self.action} {self.type_key} {self.name}"
+
+    @property
+    def type_label(self) -> str:
+        from changes.registry import REGISTRY
+
+        promotable_type = REGISTRY.get(self.type_key)
+        return promotable_type.label if promotable_type else self.type_key

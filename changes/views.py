@@ -1,0 +1,438 @@
+"""The Changes page, its actions, and History.
+
+The page lives in the source environment (Development; or Staging, which is read-only for
+content but still promotes into Production). So every view here is ``@environment_local``: the
+middleware's read-only guard is about writing the request's own environment, and promotion
+writes its downstream. Roles are checked here and again in ``changes.services``; discard, the
+one action that writes the request's environment, is refused by its service when that
+environment is read-only.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from changes.diff import ChangeSet
+from changes.forms import EnvironmentInsertForm
+from changes.models import Promotion, PromotionKind
+from changes.registry import PROMOTABLE_TYPES, REGISTRY
+from changes.selectors import (
+    change_set_for,
+    downstream_of,
+    pending_change_count,
+    promotion_get,
+    promotion_item_comparisons,
+    promotion_list,
+)
+from changes.services import (
+    ChangeEditedSinceReview,
+    PromotionRefused,
+    change_dependencies,
+    change_discard,
+    changes_apply,
+    changes_promote_all,
+    environment_insert,
+    promotion_plan,
+    promotion_revert,
+    promotion_revert_check,
+)
+from environments.guards import environment_local, role_required, role_required_for_writes
+from environments.permissions import ADMIN_ONLY, EDITORS
+from environments.refusals import refusal_response
+
+CHANGES_PER_PAGE = 25
+PROMOTIONS_PER_PAGE = 20
+CHANGES_UPDATED = "changes-updated"
+
+# Where each type's entity is edited, by (url name, uses pk). The first that resolves wins.
+ENTITY_URLS = {
+    "workflow": (("workflows:detail", True),),
+    "workflow_group": (("workflow_groups:edit", True),),
+    "feed": (("feeds:edit", True),),
+    "layout": (("layouts:edit", True), ("branding:layout_edit", True), ("branding:index", False)),
+    "brand": (("branding:brand", False), ("branding:index", False)),
+}
+
+
+def _scope(request, environment=None) -> dict:
+    return {
+        "organization_slug": request.organization.slug,
+        "environment_slug": (environment or request.environment).slug,
+    }
+
+
+def _index_url(request, **query) -> str:
+    url = reverse("changes:index", kwargs=_scope(request))
+    query = {key: value for key, value in query.items() if value}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _entity_url(request, change) -> str | None:
+    state = change.upstream or change.downstream
+    environment = request.environment if change.upstream else change.change_set.target
+    for url_name, uses_pk in ENTITY_URLS.get(change.type_key, ()):
+        kwargs = _scope(request, environment)
+        if uses_pk:
+            kwargs["pk"] = state.pk
+        try:
+            return reverse(url_name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def _can_apply(request) -> bool:
+    return request.membership.can_edit
+
+
+def _row_context(request, change, **extra) -> dict:
+    return {
+        "change": change,
+        "entity_url": _entity_url(request, change),
+        "dependencies": change_dependencies(change=change) if change.upstream else [],
+        "can_apply": _can_apply(request),
+        "can_discard": _can_apply(request) and not request.environment.is_read_only,
+        **extra,
+    }
+
+
+def _changes_context(request, change_set: ChangeSet | None) -> dict:
+    context = {
+        "change_set": change_set,
+        "can_apply": _can_apply(request),
+        "can_insert_environment": request.membership.is_admin,
+        "tab": "changes",
+    }
+    if change_set is None:
+        context["changes_pending_count"] = None
+        return context
+    type_filter = request.GET.get("type", "")
+    if type_filter not in REGISTRY:
+        type_filter = ""
+    changes = [
+        change for change in change_set.changes if not type_filter or change.type_key == type_filter
+    ]
+    page = Paginator(changes, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    context.update(
+        type_filter=type_filter,
+        page=page,
+        rows=[_row_context(request, change) for change in page.object_list],
+        counts=change_set.counts(),
+        type_choices=[
+            (t.key, t.plural, change_set.counts_by_type().get(t.key, 0)) for t in PROMOTABLE_TYPES
+        ],
+        changes_pending_count=len(change_set),
+        query_string=urlencode({"type": type_filter}) if type_filter else "",
+    )
+    return context
+
+
+@environment_local
+@require_GET
+def change_index(request, organization_slug, environment_slug):
+    change_set = change_set_for(request.environment)
+    context = _changes_context(request, change_set)
+    if request.htmx and request.GET.get("fragment") == "toolbar":
+        return TemplateResponse(request, "changes/index.html#toolbar", context)
+    return TemplateResponse(request, "changes/index.html", context)
+
+
+@environment_local
+@require_GET
+def change_count(request, organization_slug, environment_slug):
+    """The sidebar badge alone: loaded by htmx, and again after every apply."""
+    context = {"changes_pending_count": pending_change_count(request.environment)}
+    return TemplateResponse(request, "changes/nav.html#count", context)
+
+
+def _row_response(request, change, *, status=200, **extra):
+    response = TemplateResponse(
+        request,
+        "changes/index.html#change_row",
+        _row_context(request, change, **extra),
+        status=status,
+    )
+    return response
+
+
+@environment_local
+@require_POST
+@role_required_for_writes(*EDITORS)
+def change_apply(request, organization_slug, environment_slug):
+    change_id = request.POST.get("change_id", "")
+    fingerprint = request.POST.get("fingerprint", "")
+    try:
+        result = changes_apply(
+            source=request.environment,
+            selection=[(change_id, fingerprint)],
+            actor=request.user,
+            kind=PromotionKind.APPLY,
+        )
+    except ChangeEditedSinceReview as stale:
+        if request.htmx:
+            # The row comes back with the diff as it is now, open, and the reason.
+            return _row_response(
+                request, stale.changes[0], status=409, stale_message=str(stale), open=True
+            )
+        return _index_with_refusal(request, message=str(stale), status=409)
+    except PromotionRefused as refused:
+        return refusal_response(request, message=str(refused), status=409, title="Not applied")
+
+    if not request.htmx:
+        _announce(request, result)
+        return redirect(_index_url(request))
+    if result.dependencies:
+        # Other rows on the page were applied too: show the page as it now is.
+        _announce(request, result)
+        response = TemplateResponse(request, "changes/index.html#applied_row", {})
+        response["HX-Refresh"] = "true"
+        return response
+    response = TemplateResponse(
+        request,
+        "changes/index.html#applied_row",
+        {"result": result, "change_id": change_id},
+    )
+    response["HX-Trigger"] = CHANGES_UPDATED
+    return response
+
+
+def _announce(request, result) -> None:
+    if result.promotion is None:
+        messages.info(request, "Nothing left to apply: those changes were already applied.")
+        return
+    promotion = result.promotion
+    text = f"Applied {promotion.change_count} change{'s' if promotion.change_count != 1 else ''} to {promotion.target.name}."
+    if result.dependencies:
+        names = ", ".join(
+            f"{REGISTRY[item.type_key].label} “{item.name}”" for item in result.dependencies
+        )
+        text += f" Also applied: {names}."
+    messages.success(request, text)
+
+
+def _index_with_refusal(request, *, message: str, status: int):
+    context = _changes_context(request, change_set_for(request.environment))
+    context["refusal_message"] = message
+    return TemplateResponse(request, "changes/index.html", context, status=status)
+
+
+@environment_local
+@require_POST
+@role_required_for_writes(*EDITORS)
+def change_apply_selected(request, organization_slug, environment_slug):
+    selection = []
+    for value in request.POST.getlist("selected"):
+        change_id, _, fingerprint = value.rpartition("|")
+        if change_id:
+            selection.append((change_id, fingerprint))
+    if not selection:
+        messages.warning(request, "Select the changes to apply first.")
+        return _redirect_after_write(request)
+    try:
+        result = changes_apply(
+            source=request.environment,
+            selection=selection,
+            actor=request.user,
+            kind=PromotionKind.APPLY_SELECTED,
+        )
+    except PromotionRefused as refused:
+        return _index_with_refusal(request, message=str(refused), status=409)
+    _announce(request, result)
+    return _redirect_after_write(request)
+
+
+def _redirect_after_write(request, url: str | None = None):
+    url = url or _index_url(request)
+    if request.htmx:
+        response = TemplateResponse(request, "changes/index.html#applied_row", {})
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _plan_context(request, change_set: ChangeSet, **extra) -> dict:
+    writes = []
+    refusal = None
+    try:
+        writes = promotion_plan(change_set=change_set)
+    except PromotionRefused as refused:
+        refusal = str(refused)
+    warnings = [(change, warning) for change in change_set.changes for warning in change.warnings]
+    return {
+        "change_set": change_set,
+        "writes": writes,
+        "plan_refusal": refusal,
+        "counts": change_set.counts(),
+        "warnings": warnings,
+        **extra,
+    }
+
+
+@environment_local
+@require_http_methods(["GET", "POST"])
+@role_required(*EDITORS)
+def change_promote_all(request, organization_slug, environment_slug):
+    """GET: the plan (the dry run) to confirm. POST: promote every pending change."""
+    if request.method == "POST":
+        try:
+            result = changes_promote_all(
+                source=request.environment,
+                actor=request.user,
+                expected_fingerprint=request.POST.get("plan_fingerprint") or None,
+            )
+        except ChangeEditedSinceReview as stale:
+            change_set = change_set_for(request.environment)
+            context = _plan_context(request, change_set, stale_message=str(stale))
+            return TemplateResponse(request, "changes/promote.html", context, status=409)
+        except PromotionRefused as refused:
+            return refusal_response(request, message=str(refused), status=409, title="Not promoted")
+        if result.promotion is None:
+            messages.info(request, "Nothing left to promote: the environments are already in sync.")
+        else:
+            promotion = result.promotion
+            messages.success(
+                request,
+                f"Promoted {promotion.change_count} changes to {promotion.target.name}: "
+                f"{promotion.created_count} created, {promotion.updated_count} updated, "
+                f"{promotion.deleted_count} deleted.",
+            )
+        return _redirect_after_write(request)
+    change_set = change_set_for(request.environment)
+    if change_set is None:
+        return redirect(_index_url(request))
+    return TemplateResponse(request, "changes/promote.html", _plan_context(request, change_set))
+
+
+@environment_local
+@require_http_methods(["GET", "POST"])
+@role_required(*EDITORS)
+def change_discard_view(request, organization_slug, environment_slug):
+    change_id = request.POST.get("change_id") or request.GET.get("change", "")
+    if request.method == "POST":
+        try:
+            promotion = change_discard(
+                source=request.environment,
+                change_id=change_id,
+                fingerprint=request.POST.get("fingerprint", ""),
+                actor=request.user,
+            )
+        except PermissionDenied as refused:
+            return refusal_response(request, message=str(refused), status=403)
+        except PromotionRefused as refused:
+            return _index_with_refusal(request, message=str(refused), status=409)
+        names = ", ".join(item.name for item in promotion.items.all())
+        messages.success(
+            request,
+            f"Discarded the change to {names}: {request.environment.name} matches {promotion.source.name} again.",
+        )
+        return _redirect_after_write(request)
+    change_set = change_set_for(request.environment)
+    change = change_set.by_id.get(change_id) if change_set is not None else None
+    if change is None:
+        messages.info(request, "That change is no longer pending.")
+        return redirect(_index_url(request))
+    if request.environment.is_read_only:
+        return refusal_response(
+            request,
+            message=(
+                f"{request.environment.name} is read-only: its content changes only by "
+                f"promotion. Discard the change in {request.environment.upstream.name}, or "
+                "revert the promotion that brought it here."
+            ),
+            status=403,
+            title="Cannot discard here",
+        )
+    return TemplateResponse(
+        request, "changes/discard.html", {"change": change, "change_set": change_set}
+    )
+
+
+@environment_local
+@require_GET
+def promotion_index(request, organization_slug, environment_slug):
+    page = Paginator(promotion_list(request.environment), PROMOTIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "tab": "history",
+        "downstream": downstream_of(request.environment),
+    }
+    return TemplateResponse(request, "changes/history.html", context)
+
+
+def _promotion_or_404(request, pk) -> Promotion:
+    try:
+        return promotion_get(environment=request.environment, pk=pk)
+    except Promotion.DoesNotExist as missing:
+        raise Http404("No such promotion here.") from missing
+
+
+@environment_local
+@require_GET
+def promotion_detail(request, organization_slug, environment_slug, pk):
+    promotion = _promotion_or_404(request, pk)
+    context = {
+        "promotion": promotion,
+        "items": promotion_item_comparisons(promotion),
+        "revert_refusal": promotion_revert_check(promotion=promotion),
+        "can_apply": _can_apply(request),
+        "tab": "history",
+    }
+    return TemplateResponse(request, "changes/promotion_detail.html", context)
+
+
+@environment_local
+@require_http_methods(["GET", "POST"])
+@role_required(*EDITORS)
+def promotion_revert_view(request, organization_slug, environment_slug, pk):
+    promotion = _promotion_or_404(request, pk)
+    if request.method == "POST":
+        try:
+            revert = promotion_revert(promotion=promotion, actor=request.user)
+        except PromotionRefused as refused:
+            return refusal_response(request, message=str(refused), status=409, title="Not reverted")
+        messages.success(
+            request,
+            f"Reverted: {promotion.target.name} is back to what it was before that promotion.",
+        )
+        return _redirect_after_write(
+            request,
+            reverse("changes:promotion", kwargs={**_scope(request), "pk": revert.pk}),
+        )
+    context = {
+        "promotion": promotion,
+        "items": promotion_item_comparisons(promotion),
+        "revert_refusal": promotion_revert_check(promotion=promotion),
+        "tab": "history",
+    }
+    return TemplateResponse(request, "changes/promotion_revert.html", context)
+
+
+@environment_local
+@require_http_methods(["GET", "POST"])
+@role_required(*ADMIN_ONLY)
+def environment_insert_view(request, organization_slug, environment_slug):
+    form = EnvironmentInsertForm(request.POST or None, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            inserted = environment_insert(
+                upstream=form.cleaned_data["upstream"],
+                name=form.cleaned_data["name"],
+                actor=request.user,
+            )
+        except PromotionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            response = TemplateResponse(
+                request, "changes/environment_insert.html", {"inserted": inserted}
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    return TemplateResponse(request, "changes/environment_insert.html", {"form": form})

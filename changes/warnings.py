@@ -1,0 +1,147 @@
+"""Warnings an operator sees on a change before applying it.
+
+- New variables: a workflow change whose templates read variables that the downstream version
+  does not. The code that sends them must reach the target first.
+- Identifier renamed: triggers that use the old identifier stop matching.
+- Deleting something that downstream content still references.
+
+How many recent triggers carried each new variable comes from a ``TriggerVariableUsage``. Until
+activity data exists, ``NoActivityData`` answers nothing and the warning says only what changed;
+the activity app can provide a real implementation and set ``trigger_variable_usage`` to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+from liquid.exceptions import LiquidError
+
+from changes.registry import REGISTRY
+from workflows.liquid import template_variables
+
+if TYPE_CHECKING:
+    from changes.diff import PendingChange
+    from environments.models import Environment
+
+TEMPLATE_FIELDS = ("subject", "body", "cta_url")
+RECENT_TRIGGERS = 100
+
+
+@dataclass(frozen=True)
+class VariableUsage:
+    """Of the last ``sampled`` triggers of a workflow in an environment, ``carried`` had it."""
+
+    carried: int
+    sampled: int
+
+
+class TriggerVariableUsage(Protocol):
+    def usage(
+        self, *, environment: Environment, workflow_identifier: str, variables: list[str]
+    ) -> dict[str, VariableUsage]: ...
+
+
+class NoActivityData:
+    """No triggers are recorded yet: nothing to say about them."""
+
+    def usage(self, *, environment, workflow_identifier, variables):
+        return {}
+
+
+trigger_variable_usage: TriggerVariableUsage = NoActivityData()
+
+
+@dataclass
+class ChangeWarning:
+    kind: str  # new_variables, identifier_renamed, still_referenced
+    message: str
+    variables: list[tuple[str, VariableUsage | None]] = field(default_factory=list)
+    referrers: list[str] = field(default_factory=list)
+    target_name: str = ""
+    old_identifier: str = ""
+    new_identifier: str = ""
+
+
+@lru_cache(maxsize=4096)
+def _variables_of(source: str) -> frozenset[str]:
+    try:
+        return frozenset(template_variables(source))
+    except LiquidError:
+        # An invalid template is the editor's problem to report; it adds no known variables.
+        return frozenset()
+
+
+def workflow_variables(document: dict | None) -> set[str]:
+    if not document:
+        return set()
+    variables = set()
+    for step in document.get("steps", []):
+        for field_name in TEMPLATE_FIELDS:
+            if step.get(field_name):
+                variables |= _variables_of(step[field_name])
+    return variables
+
+
+def warnings_for(change: PendingChange) -> list[ChangeWarning]:
+    warnings = []
+    target = change.change_set.target
+    upstream, downstream = change.upstream_document, change.downstream_document
+    if change.type_key == "workflow" and upstream is not None:
+        added = sorted(workflow_variables(upstream) - workflow_variables(downstream))
+        if added:
+            usage = trigger_variable_usage.usage(
+                environment=target,
+                workflow_identifier=(downstream or upstream)["identifier"],
+                variables=added,
+            )
+            warnings.append(
+                ChangeWarning(
+                    kind="new_variables",
+                    message=(
+                        f"This change adds variables: {', '.join(added)}. Make sure the code "
+                        f"that sends them is deployed to {target.name} first."
+                    ),
+                    variables=[(name, usage.get(name)) for name in added],
+                    target_name=target.name,
+                )
+            )
+    if (
+        upstream is not None
+        and downstream is not None
+        and "identifier" in upstream
+        and upstream["identifier"] != downstream["identifier"]
+    ):
+        label = change.promotable_type.label.lower()
+        consequence = (
+            f"{target.name} triggers that use “{downstream['identifier']}” will stop matching."
+            if change.type_key == "workflow"
+            else f"Code in {target.name} that names the {label} “{downstream['identifier']}” "
+            "will stop finding it."
+        )
+        warnings.append(
+            ChangeWarning(
+                kind="identifier_renamed",
+                message=f"Identifier renamed. {consequence}",
+                old_identifier=downstream["identifier"],
+                new_identifier=upstream["identifier"],
+                target_name=target.name,
+            )
+        )
+    if upstream is None:
+        referrers = change.change_set.target_referrers.get((change.type_key, change.origin_id), [])
+        if referrers:
+            names = [f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers]
+            warnings.append(
+                ChangeWarning(
+                    kind="still_referenced",
+                    message=(
+                        f"Still used in {target.name} by {', '.join(names)}. Deleting it alone "
+                        "is refused; promote it together with the changes that stop using it."
+                    ),
+                    referrers=names,
+                    target_name=target.name,
+                )
+            )
+    return warnings

@@ -1,0 +1,95 @@
+"""Content for the Changes tests: Development with every promotable type, mirrored into
+Production, so each test starts in sync and makes the one difference it is about."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from changes.services import changes_promote_all
+from tests.factories import (
+    BrandFactory,
+    FeedFactory,
+    LayoutFactory,
+    StepFactory,
+    WorkflowFactory,
+    WorkflowGroupFactory,
+)
+from workflows.models import Channel
+
+
+@dataclass
+class Content:
+    group: object
+    feed: object
+    layout: object
+    brand: object
+    welcome: object
+    receipt: object
+    steps: list
+
+
+def build_content(environment) -> Content:
+    group = WorkflowGroupFactory(environment=environment, name="General")
+    feed = FeedFactory(environment=environment, name="Updates", identifier="updates")
+    layout = LayoutFactory(
+        environment=environment,
+        name="Default",
+        identifier="default",
+        html="<html>\n<body>\n{{ content }}\n</body>\n</html>",
+        is_default=True,
+    )
+    brand = BrandFactory(environment=environment)
+    welcome = WorkflowFactory(
+        environment=environment, name="Welcome", identifier="welcome", group=group
+    )
+    steps = [
+        StepFactory(
+            workflow=welcome,
+            position=0,
+            channel=Channel.IN_APP,
+            name="Inbox",
+            body="Hi {{ subscriber.firstName }}",
+            feed=feed,
+        ),
+        StepFactory(
+            workflow=welcome,
+            position=1,
+            channel=Channel.EMAIL,
+            name="Email",
+            subject="Welcome aboard",
+            body="<p>Hello {{ subscriber.firstName }}</p>\n<p>Thanks for joining.</p>",
+            layout=layout,
+        ),
+    ]
+    receipt = WorkflowFactory(
+        environment=environment, name="Receipt", identifier="receipt", group=group
+    )
+    StepFactory(workflow=receipt, position=0, channel=Channel.SMS, name="Text", body="Paid")
+    return Content(
+        group=group,
+        feed=feed,
+        layout=layout,
+        brand=brand,
+        welcome=welcome,
+        receipt=receipt,
+        steps=steps,
+    )
+
+
+def sync(tenant):
+    changes_promote_all(source=tenant.development, actor=tenant.admin.user)
+
+
+@pytest.fixture
+def content(tenant) -> Content:
+    """Development's content, already promoted: Development and Production are in sync."""
+    built = build_content(tenant.development)
+    sync(tenant)
+    return built
+
+
+@pytest.fixture
+def other_content(other_tenant) -> Content:
+    built = build_content(other_tenant.development)
+    sync(other_tenant)
+    return built
