@@ -90,7 +90,9 @@ class ListComparison(FieldComparison):
             )
         if removed:
             parts.append(
-                format_html_join(" ", '<del class="diff-old">− {}</del>', ((i,) for i in removed))
+                format_html_join(
+                    " ", '<del class="diff-old">\u2212 {}</del>', ((i,) for i in removed)
+                )
             )
         if not parts:
             return format_html("reordered: {} → {}", self.display(old), self.display(new))
@@ -185,8 +187,10 @@ class LongTextComparison(FieldComparison):
                     new_html = escape(new_line) if new_line is not None else ""
                 rows.append(
                     format_html(
-                        '<tr><td class="diff-sxs__number">{}</td><td class="diff-sxs__old{}">{}</td>'
-                        '<td class="diff-sxs__number">{}</td><td class="diff-sxs__new{}">{}</td></tr>',
+                        '<tr><td class="diff-sxs__number">{}</td>'
+                        '<td class="diff-sxs__old{}">{}</td>'
+                        '<td class="diff-sxs__number">{}</td>'
+                        '<td class="diff-sxs__new{}">{}</td></tr>',
                         old_number,
                         "" if old_line is not None else " diff-sxs__blank",
                         old_html,
@@ -197,7 +201,8 @@ class LongTextComparison(FieldComparison):
                 )
         return format_html(
             '<div class="diff-sxs-wrap"><table class="diff-sxs">'
-            '<thead><tr><th colspan="2" scope="col">Before</th><th colspan="2" scope="col">After</th></tr></thead>'
+            '<thead><tr><th colspan="2" scope="col">Before</th>'
+            '<th colspan="2" scope="col">After</th></tr></thead>'
             "<tbody>{}</tbody></table></div>",
             _join(rows),
         )

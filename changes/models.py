@@ -46,7 +46,8 @@ class Promotion(models.Model):
         indexes = [models.Index(fields=["target", "-created_at"])]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.source} → {self.target} ({self.created_at:%Y-%m-%d %H:%M})"
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {self.source} → {self.target} ({when})"
 
     @property
     def change_count(self) -> int:

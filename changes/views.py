@@ -207,7 +207,8 @@ def _announce(request, result) -> None:
         messages.info(request, "Nothing left to apply: those changes were already applied.")
         return
     promotion = result.promotion
-    text = f"Applied {promotion.change_count} change{'s' if promotion.change_count != 1 else ''} to {promotion.target.name}."
+    plural = "s" if promotion.change_count != 1 else ""
+    text = f"Applied {promotion.change_count} change{plural} to {promotion.target.name}."
     if result.dependencies:
         names = ", ".join(
             f"{REGISTRY[item.type_key].label} “{item.name}”" for item in result.dependencies
@@ -329,7 +330,8 @@ def change_discard_view(request, organization_slug, environment_slug):
         names = ", ".join(item.name for item in promotion.items.all())
         messages.success(
             request,
-            f"Discarded the change to {names}: {request.environment.name} matches {promotion.source.name} again.",
+            f"Discarded the change to {names}: {request.environment.name} matches "
+            f"{promotion.source.name} again.",
         )
         return _redirect_after_write(request)
     change_set = change_set_for(request.environment)
