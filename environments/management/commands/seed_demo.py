@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Organization, Role, User
 from accounts.services import organization_create
+from changes.demo import seed_changes_demo
 from workflows.demo import seed_demo_content
 
 DEMO_EMAIL = "demo@example.com"
@@ -46,6 +47,12 @@ class Command(BaseCommand):
             environment.slug: environment for environment in organization.environments.all()
         }
         seed_demo_content(
+            development=environments["development"],
+            production=environments["production"],
+            actor=user,
+        )
+        # After the workflows demo: promotes part of it, then leaves edits pending.
+        seed_changes_demo(
             development=environments["development"],
             production=environments["production"],
             actor=user,
