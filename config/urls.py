@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 
 from accounts.urls import members_urlpatterns
+from branding.urls import brand_urlpatterns
 from environments import views as environment_views
 from workflows.urls import feed_urlpatterns, group_urlpatterns
 
@@ -10,7 +11,8 @@ environment_urlpatterns = [
     path("workflows/", include("workflows.urls")),
     path("workflow-groups/", include(group_urlpatterns)),
     path("feeds/", include(feed_urlpatterns)),
-    path("branding/", include("branding.urls")),
+    path("layouts/", include("branding.urls")),
+    path("brand/", include(brand_urlpatterns)),
     path("changes/", include("changes.urls")),
     path("api-keys/", include("environments.urls")),
     path("members/", include(members_urlpatterns)),

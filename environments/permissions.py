@@ -22,3 +22,14 @@ def require_role(*, user, organization: Organization, roles: tuple[str, ...]) ->
 
 ADMIN_ONLY = (Role.ADMIN,)
 EDITORS = (Role.ADMIN, Role.EDITOR)
+
+
+def require_content_write(*, environment, actor) -> None:
+    """Raise PermissionDenied unless ``actor`` may edit promotable content in ``environment``:
+    the environment is writable (no upstream) and the actor is an admin or an editor."""
+    if environment.is_read_only:
+        raise PermissionDenied(
+            f"{environment.name} is read-only. Make changes in {environment.upstream.name}, "
+            "then promote them on the Changes page."
+        )
+    require_role(user=actor, organization=environment.organization, roles=EDITORS)
