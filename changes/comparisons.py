@@ -201,6 +201,8 @@ class LongTextComparison(FieldComparison):
                 )
         return format_html(
             '<div class="diff-sxs-wrap"><table class="diff-sxs">'
+            '<colgroup><col class="diff-sxs__number-column"><col>'
+            '<col class="diff-sxs__number-column"><col></colgroup>'
             '<thead><tr><th colspan="2" scope="col">Before</th>'
             '<th colspan="2" scope="col">After</th></tr></thead>'
             "<tbody>{}</tbody></table></div>",

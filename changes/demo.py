@@ -20,7 +20,7 @@ from changes.services import changes_apply
 from environments.models import Environment
 from workflows.models import Channel, Feed, Step, Workflow, WorkflowGroup
 
-PLAIN_LAYOUT = "<html>\n<body style=\"font-family: sans-serif\">\n{{ content }}\n</body>\n</html>"
+PLAIN_LAYOUT = '<html>\n<body style="font-family: sans-serif">\n{{ content }}\n</body>\n</html>'
 
 
 def _create(model, *, environment, actor, **values):
@@ -145,7 +145,9 @@ def seed_changes_demo(*, development: Environment, production: Environment, acto
     Workflow.unscoped_across_environments.filter(pk=trial.pk).update(
         identifier="trial-ends-soon", name="Trial ends soon", updated_at=now
     )
-    trial_steps = list(Step.unscoped_across_environments.filter(workflow=trial).order_by("position"))
+    trial_steps = list(
+        Step.unscoped_across_environments.filter(workflow=trial).order_by("position")
+    )
     trial_steps[0].position, trial_steps[1].position = 1, 0
     trial_steps[0].subject = "Your trial ends on {{ payload.trialEndsOn }}"
     trial_steps[0].body = (

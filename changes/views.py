@@ -55,8 +55,8 @@ ENTITY_URLS = {
     "workflow": (("workflows:detail", True),),
     "workflow_group": (("workflow_groups:edit", True),),
     "feed": (("feeds:edit", True),),
-    "layout": (("layouts:edit", True), ("branding:layout_edit", True), ("branding:index", False)),
-    "brand": (("branding:brand", False), ("branding:index", False)),
+    "layout": (("layouts:edit", True),),
+    "brand": (("brand:index", False),),
 }
 
 
