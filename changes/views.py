@@ -264,7 +264,14 @@ def _plan_context(request, change_set: ChangeSet, **extra) -> dict:
         writes = promotion_plan(change_set=change_set)
     except PromotionRefused as refused:
         refusal = str(refused)
-    warnings = [(change, warning) for change in change_set.changes for warning in change.warnings]
+    # Promote all deletes referrers together with what they reference, so "still used"
+    # warnings only matter when the plan itself is refused.
+    warnings = [
+        (change, warning)
+        for change in change_set.changes
+        for warning in change.warnings
+        if refusal or warning.kind != "still_referenced"
+    ]
     return {
         "change_set": change_set,
         "writes": writes,
