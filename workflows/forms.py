@@ -198,8 +198,8 @@ class PreviewForm(forms.Form):
     )
 
     def __init__(self, *args, field_id: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["payload"].widget.attrs["id"] = field_id
+        # One preview per step can be open on the editor: ids must not collide.
+        super().__init__(*args, auto_id=f"{field_id}-%s", **kwargs)
 
     def clean_payload(self):
         text = self.cleaned_data["payload"].strip() or "{}"

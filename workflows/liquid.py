@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 
-from liquid import Environment
+from liquid import Environment, RenderContext
+from liquid.builtin.tags.for_tag import ForNode
 from liquid.exceptions import LiquidError, ResourceLimitError
 
 # What a template may read from outside. Everything else is a typo or a template-local name.
@@ -73,10 +74,19 @@ class RenderLimitExceeded(TemplateRenderError):
     pass
 
 
-def _problem_from(error: LiquidError) -> TemplateProblem:
+def _problem_from(error: LiquidError, source: str = "") -> TemplateProblem:
     context = error.context()
     if context is None:
-        return TemplateProblem(line=None, message=str(error.message or error))
+        message = str(error.message or error)
+        if source and "end of" in message:
+            # Unclosed blocks are found at the end of the template, which has no token.
+            lines = source.rstrip().splitlines() or [""]
+            return TemplateProblem(
+                line=len(lines),
+                message=f"{message} (unclosed block)",
+                source_line=lines[-1].strip(),
+            )
+        return TemplateProblem(line=None, message=message)
     line, _column, _previous, current, _next = context
     return TemplateProblem(line=line, message=str(error.message), source_line=current.strip())
 
@@ -94,7 +104,7 @@ def template_problem(source: str, *, html: bool = False) -> TemplateProblem | No
         template = environment.from_string(source)
         analysis = template.analyze(include_partials=False)
     except LiquidError as error:
-        return _problem_from(error)
+        return _problem_from(error, source)
     for filter_name, spans in analysis.filters.items():
         if filter_name not in environment.filters:
             line, source_line = _line_of(source, spans[0].index)
@@ -111,6 +121,35 @@ def template_variables(source: str) -> list[str]:
     template = _environment(html=False).from_string(source)
     analysis = template.analyze(include_partials=False)
     return sorted({str(variable) for variable in chain.from_iterable(analysis.globals.values())})
+
+
+def template_sample_paths(source: str) -> list[str]:
+    """Like ``template_variables``, plus what loops read from each item, as ``list[0].field``.
+
+    ``{% for item in payload.items %}{{ item.sku }}{% endfor %}`` gives ``payload.items`` and
+    ``payload.items[0].sku``: enough to build a sample payload whose loops render something.
+    """
+    if not source:
+        return []
+    template = _environment(html=False).from_string(source)
+    analysis = template.analyze(include_partials=False)
+    paths = {str(variable) for variable in chain.from_iterable(analysis.globals.values())}
+    loops: dict[str, str] = {}
+    static_context = RenderContext(template)
+
+    def visit(node):
+        if isinstance(node, ForNode):
+            loops[node.expression.identifier] = str(node.expression.iterable)
+        for child in node.children(static_context, include_partials=False):
+            visit(child)
+
+    for node in template.nodes:
+        visit(node)
+    for variable in chain.from_iterable(analysis.variables.values()):
+        root, *rest = variable.segments
+        if root in loops and rest and all(isinstance(segment, str) for segment in rest):
+            paths.add(f"{loops[root]}[0]." + ".".join(rest))
+    return sorted(paths)
 
 
 def template_render(source: str, scope: dict, *, html: bool = False) -> str:

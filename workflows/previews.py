@@ -18,6 +18,7 @@ from workflows.liquid import (
     TemplateRenderError,
     template_problem,
     template_render,
+    template_sample_paths,
     template_variables,
 )
 from workflows.models import TEMPLATE_FIELDS_BY_CHANNEL, Channel, Step
@@ -33,22 +34,33 @@ SAMPLE_SUBSCRIBER = {
 
 # A bare layout for environments that have none yet, so email previews still work.
 FALLBACK_LAYOUT_HTML = (
-    '<div style="max-width:600px;margin:0 auto;padding:24px;">{{ content }}</div>'
+    '<div style="max-width:600px;margin:0 auto;padding:24px;border-radius:8px;'
+    'background:{{ brand.content_background_color }};">{{ content }}</div>'
 )
 
 
-def sample_payload_for(variables: list[str]) -> dict:
+def sample_payload_for(paths: list[str]) -> dict:
     """A payload that gives every ``payload.…`` path a placeholder, as a starting point to edit.
 
-    ``payload.order.id`` becomes ``{"order": {"id": "id"}}``; indexed paths become lists.
+    ``payload.order.id`` becomes ``{"order": {"id": 1042}}``; ``payload.items[0].sku`` becomes
+    a list with one item, so loops render something.
     """
     payload: dict = {}
-    for path in variables:
+    for path in sorted(paths, key=len, reverse=True):
         segments = _split_path(path)
         if len(segments) < 2 or segments[0] != "payload":
             continue
         _place(payload, segments[1:])
     return payload
+
+
+def step_sample_payload(step: Step) -> dict:
+    paths: set[str] = set()
+    for field_name, html in TEMPLATE_FIELDS_BY_CHANNEL[step.channel]:
+        source = getattr(step, field_name) or ""
+        if source and template_problem(source, html=html) is None:
+            paths.update(template_sample_paths(source))
+    return sample_payload_for(sorted(paths))
 
 
 def _split_path(path: str) -> list[str | int]:
@@ -61,19 +73,33 @@ def _split_path(path: str) -> list[str | int]:
     return segments
 
 
-def _place(container, segments):
+_NUMERIC_HINTS = ("id", "count", "total", "amount", "price", "quantity", "number", "minutes")
+
+
+def _sample_value(key: str):
+    lowered = key.lower()
+    if lowered.endswith("url"):
+        return f"https://example.com/{key.lower()}"
+    if lowered.endswith(_NUMERIC_HINTS):
+        return 3 if lowered in ("quantity", "count") else 1042
+    return key.replace("_", " ").capitalize()
+
+
+def _place(container: dict, segments: list) -> None:
+    """Put a sample at ``segments`` inside ``container``; longer paths are placed first, so a
+    leaf never overwrites a structure."""
     head, rest = segments[0], segments[1:]
     if isinstance(head, int):
-        return  # indices are handled by their parent, below
-    if rest and isinstance(rest[0], int):
-        items = container.setdefault(head, [{}])
-        if not isinstance(items, list):
-            return
-        if len(rest) > 1 and isinstance(items[0], dict):
-            _place(items[0], rest[1:])
         return
     if not rest:
-        container.setdefault(head, head)
+        container.setdefault(head, _sample_value(head))
+        return
+    if isinstance(rest[0], int):
+        items = container.get(head)
+        if not isinstance(items, list):
+            items = container[head] = [{}]
+        if len(rest) > 1 and isinstance(items[0], dict):
+            _place(items[0], rest[1:])
         return
     child = container.get(head)
     if not isinstance(child, dict):
@@ -186,7 +212,6 @@ def _brand_stylesheet(brand: dict) -> str:
         "body{margin:0;padding:24px 12px;background:#f4f4f7;"
         f"font-family:{brand['font_family']};color:{brand['font_color']};}}"
         f"a{{color:{brand['primary_color']};}}"
-        f".herald-email{{background:{brand['content_background_color']};}}"
         ".herald-email img{max-width:100%;}"
     )
 

@@ -38,8 +38,8 @@ from workflows.liquid import TemplateRenderError
 from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, Step, Workflow, WorkflowGroup
 from workflows.previews import (
     email_compose,
-    sample_payload_for,
     step_preview,
+    step_sample_payload,
     step_variables,
 )
 
@@ -211,7 +211,6 @@ def workflow_detail(request, organization_slug, environment_slug, pk):
         request,
         "workflows/workflow_editor.html",
         _editor_context(request, _workflow_or_404(pk), settings_form=form),
-        status=422,
     )
 
 
@@ -269,16 +268,12 @@ def step_add(request, organization_slug, environment_slug, pk):
             if request.htmx:
                 return _editor_response(request, workflow, fragment="steps")
             return redirect(f"{_editor_url(request, workflow)}#step-{step.pk}")
-    status = 422 if form.is_bound else 200
     if request.htmx:
-        return _editor_response(
-            request, workflow, fragment="steps", new_step_form=form, status=status
-        )
+        return _editor_response(request, workflow, fragment="steps", new_step_form=form)
     return TemplateResponse(
         request,
         "workflows/step_form_page.html",
         {"workflow": workflow, "form": form, "channel": channel, "step": None},
-        status=status,
     )
 
 
@@ -300,16 +295,12 @@ def step_edit(request, organization_slug, environment_slug, pk, step_pk):
             if request.htmx:
                 return _editor_response(request, workflow, fragment="steps")
             return redirect(f"{_editor_url(request, workflow)}#step-{step.pk}")
-    status = 422 if form.is_bound else 200
     if request.htmx:
-        return _editor_response(
-            request, workflow, fragment="steps", editing={step.pk: form}, status=status
-        )
+        return _editor_response(request, workflow, fragment="steps", editing={step.pk: form})
     return TemplateResponse(
         request,
         "workflows/step_form_page.html",
         {"workflow": workflow, "form": form, "channel": step.channel, "step": step},
-        status=status,
     )
 
 
@@ -359,20 +350,20 @@ def step_delete_view(request, organization_slug, environment_slug, pk, step_pk):
 # Preview -------------------------------------------------------------------------------------
 
 
-def _preview_context(request, workflow, step) -> tuple[dict, int]:
+def _preview_context(request, workflow, step) -> dict:
     variables = step_variables(step)
     form = PreviewForm(
         request.GET if "payload" in request.GET else None, field_id=f"payload-{step.pk}"
     )
     context = {"workflow": workflow, "step": step, "variables": variables, "form": form}
     if not form.is_bound:
-        sample = sample_payload_for([variable.path for variable in variables])
+        sample = step_sample_payload(step)
         form.initial["payload"] = json.dumps(sample, indent=2)
         payload = sample
     elif form.is_valid():
         payload = form.cleaned_data["payload"]
     else:
-        return context, 422
+        return context
     context["preview"] = step_preview(step=step, payload=payload)
     if step.channel == Channel.EMAIL and context["preview"].problem is None:
         document_url = reverse(
@@ -382,7 +373,7 @@ def _preview_context(request, workflow, step) -> tuple[dict, int]:
         context["email_document_url"] = (
             f"{document_url}?{urlencode({'payload': json.dumps(payload)})}"
         )
-    return context, 200
+    return context
 
 
 @require_GET
@@ -390,11 +381,11 @@ def step_preview_view(request, organization_slug, environment_slug, pk, step_pk)
     """The step rendered with a sample payload. A read: allowed in every environment."""
     workflow = _workflow_or_404(pk)
     step = _step_or_404(workflow, step_pk)
-    context, status = _preview_context(request, workflow, step)
+    context = _preview_context(request, workflow, step)
     template = "workflows/step_preview.html"
     if request.htmx:
         template += "#preview"
-    return TemplateResponse(request, template, context, status=status)
+    return TemplateResponse(request, template, context)
 
 
 # The composed email is the operator's own HTML: it may style itself inline, but it runs no
@@ -427,9 +418,7 @@ def step_email_document(request, organization_slug, environment_slug, pk, step_p
     try:
         document = email_compose(step=step, payload=form.cleaned_data["payload"])
     except TemplateRenderError as failure:
-        return HttpResponse(
-            f"The email cannot be rendered: {failure}", status=422, content_type="text/plain"
-        )
+        return HttpResponse(f"The email cannot be rendered: {failure}", content_type="text/plain")
     return HttpResponse(document, content_type="text/html; charset=utf-8")
 
 
@@ -449,7 +438,7 @@ def _group_page(request, *, form=None, status=200):
         form = WorkflowGroupForm()
     context = {"groups": selectors.workflow_group_list(), "form": form, "can_write": writable}
     template = "workflows/group_list.html"
-    if request.htmx and form is not None and form.is_bound:
+    if request.htmx and request.method == "POST":
         template += "#group_section"
     return TemplateResponse(request, template, context, status=status)
 
@@ -473,9 +462,9 @@ def workflow_group_create_view(request, organization_slug, environment_slug):
         else:
             messages.success(request, f"Created the group “{group.name}”.")
             if request.htmx:
-                return _group_page(request, form=WorkflowGroupForm(), status=200)
+                return _group_page(request, form=WorkflowGroupForm())
             return redirect("workflow_groups:index", **_scope(request))
-    return _group_page(request, form=form, status=422)
+    return _group_page(request, form=form)
 
 
 @writable_environment_required
@@ -504,7 +493,6 @@ def workflow_group_edit(request, organization_slug, environment_slug, pk):
             "submit_label": "Save group",
             "cancel_url": reverse("workflow_groups:index", kwargs=_scope(request)),
         },
-        status=422 if form.is_bound else 200,
     )
 
 
@@ -559,7 +547,7 @@ def _feed_page(request, *, form=None, status=200):
         form = FeedForm(environment=request.environment)
     context = {"feeds": selectors.feed_list(), "form": form, "can_write": writable}
     template = "workflows/feed_list.html"
-    if request.htmx and form is not None and form.is_bound:
+    if request.htmx and request.method == "POST":
         template += "#feed_section"
     return TemplateResponse(request, template, context, status=status)
 
@@ -585,7 +573,7 @@ def feed_create_view(request, organization_slug, environment_slug):
             if request.htmx:
                 return _feed_page(request, form=FeedForm(environment=request.environment))
             return redirect("feeds:index", **_scope(request))
-    return _feed_page(request, form=form, status=422)
+    return _feed_page(request, form=form)
 
 
 @writable_environment_required
@@ -612,7 +600,6 @@ def feed_edit(request, organization_slug, environment_slug, pk):
             "submit_label": "Save feed",
             "cancel_url": reverse("feeds:index", kwargs=_scope(request)),
         },
-        status=422 if form.is_bound else 200,
     )
 
 

@@ -1,0 +1,105 @@
+"""Liquid in step templates: validation with line numbers, the engine's variable analysis,
+and rendering that is safe for operator-written templates and backend-sent data."""
+
+import pytest
+
+from workflows.liquid import (
+    RenderLimitExceeded,
+    template_problem,
+    template_render,
+    template_sample_paths,
+    template_variables,
+)
+
+
+class TestValidation:
+    def test_a_valid_template_has_no_problem(self):
+        assert template_problem("Hi {{ subscriber.firstName | capitalize }}!") is None
+        assert template_problem("") is None
+
+    def test_an_unclosed_output_reports_its_line_and_the_engine_message(self):
+        problem = template_problem("Hello\n\n{{ payload.name ")
+        assert problem.line == 3
+        assert problem.message == "expected '}}', found end of file"
+        assert str(problem).startswith("Line 3: expected '}}'")
+
+    def test_an_unknown_tag_names_the_tag_and_quotes_the_line(self):
+        problem = template_problem("<p>Hi</p>\n{% iff payload.vip %}VIP{% endif %}")
+        assert problem.line == 2
+        assert "unexpected tag 'iff'" in problem.message
+        assert "{% iff payload.vip %}" in str(problem)
+
+    def test_an_unclosed_block_is_a_problem(self):
+        problem = template_problem("{% if payload.vip %}\nVIP\n")
+        assert problem is not None
+        assert "endif" in problem.message
+
+    def test_an_unknown_filter_is_caught_on_validation_not_on_first_send(self):
+        problem = template_problem("first line\n{{ payload.total | money }}")
+        assert problem.line == 2
+        assert problem.message == "unknown filter 'money'"
+
+    def test_templates_cannot_load_other_templates(self):
+        problem = template_problem("{% include 'secrets' %}")
+        assert problem is not None
+        assert "include" in problem.message
+
+
+class TestVariables:
+    def test_nested_paths_are_listed_in_full(self):
+        assert template_variables("#{{ payload.order.id }} for {{ subscriber.firstName }}") == [
+            "payload.order.id",
+            "subscriber.firstName",
+        ]
+
+    def test_variables_inside_filters_and_filter_arguments(self):
+        source = "{{ payload.title | truncate: payload.limits.title | upcase }}"
+        assert template_variables(source) == ["payload.limits.title", "payload.title"]
+
+    def test_variables_inside_tags(self):
+        source = (
+            "{% if payload.order.total > 100 %}Big{% endif %}"
+            "{% for item in payload.order.items %}{{ item.sku }}{% endfor %}"
+            "{% assign greeting = subscriber.locale | default: 'en' %}{{ greeting }}"
+        )
+        assert template_variables(source) == [
+            "payload.order.items",
+            "payload.order.total",
+            "subscriber.locale",
+        ]
+
+    def test_indexes_and_quoted_keys(self):
+        assert template_variables("{{ payload.items[0].name }}{{ payload['first name'] }}") == [
+            "payload.items[0].name",
+            "payload['first name']",
+        ]
+
+    def test_duplicates_are_listed_once(self):
+        assert template_variables("{{ step.name }} {{ step.name }}") == ["step.name"]
+
+    def test_loop_items_give_sample_paths(self):
+        source = "{% for item in payload.items %}{{ item.sku }} x {{ item.qty }}{% endfor %}"
+        assert template_sample_paths(source) == [
+            "payload.items",
+            "payload.items[0].qty",
+            "payload.items[0].sku",
+        ]
+
+
+class TestRendering:
+    def test_html_templates_escape_variable_output(self):
+        rendered = template_render(
+            "<p>{{ payload.name }}</p>", {"payload": {"name": "<script>x()</script>"}}, html=True
+        )
+        assert rendered == "<p>&lt;script&gt;x()&lt;/script&gt;</p>"
+
+    def test_text_templates_keep_text_as_is(self):
+        assert template_render("{{ payload.name }}", {"payload": {"name": "A & B"}}) == "A & B"
+
+    def test_missing_variables_render_empty(self):
+        assert template_render("Hi {{ subscriber.firstName }}!", {"subscriber": {}}) == "Hi !"
+
+    def test_runaway_loops_stop(self):
+        source = "{% for i in (1..100000) %}x{% endfor %}"
+        with pytest.raises(RenderLimitExceeded):
+            template_render(source, {})
