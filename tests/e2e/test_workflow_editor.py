@@ -1,0 +1,99 @@
+"""An operator builds a two-step workflow in Development, sees its variables, previews it with a
+payload, and finds Production read-only."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.factories import StepFactory, WorkflowFactory, WorkflowGroupFactory
+from workflows.models import Channel
+
+
+def test_build_preview_and_find_production_read_only(browser_page, tenant):
+    page = browser_page
+    WorkflowGroupFactory(environment=tenant.development, name="General")
+    production_workflow = WorkflowFactory(
+        environment=tenant.production,
+        name="Password reset",
+        identifier="password-reset",
+        group=WorkflowGroupFactory(environment=tenant.production, name="General"),
+    )
+    StepFactory(
+        workflow=production_workflow, channel=Channel.EMAIL, subject="Reset", body="<p>Hi</p>"
+    )
+
+    # 1. Create the workflow; the identifier follows the name.
+    page.get_by_role("link", name="Workflows", exact=True).click()
+    page.get_by_role("link", name="New workflow").click()
+    page.get_by_label("Name").fill("Order shipped")
+    expect(page.get_by_label("Identifier")).to_have_value("order-shipped")
+    page.get_by_role("button", name="Create workflow").click()
+    expect(page.get_by_role("heading", name="Order shipped", level=1)).to_be_visible()
+    expect(page.get_by_test_id("workflow-identifier")).to_have_text("order-shipped")
+
+    # 2. An in-app step, added without leaving the page.
+    editor_url = page.url
+    page.get_by_role("link", name="+ In-app").click()
+    page.get_by_label("Body").fill("Hi {{ subscriber.firstName }}, order {{ payload.order.id }}")
+    page.get_by_role("button", name="Add step").click()
+    steps = page.get_by_test_id("step")
+    expect(steps).to_have_count(1)
+    assert page.url == editor_url
+
+    # 3. An email step: a syntax error is shown at its field and nothing is saved; then fixed.
+    page.get_by_role("link", name="+ Email").click()
+    page.get_by_label("Subject").fill("Order {{ payload.order.id }} has shipped")
+    page.get_by_label("HTML body").fill(
+        "<p>Tracking:\n{{ payload.tracking.url | default: 'soon' }</p>"
+    )
+    page.get_by_role("button", name="Add step").click()
+    expect(page.get_by_test_id("step-form-errors")).to_contain_text("Nothing was saved")
+    expect(page.locator(".field--invalid .field__error")).to_contain_text("Line 2:")
+    expect(steps).to_have_count(1)
+    page.get_by_label("HTML body").fill(
+        "<p>Tracking:\n{{ payload.tracking.url | default: 'soon' }}</p>"
+    )
+    page.get_by_role("button", name="Add step").click()
+    expect(steps).to_have_count(2)
+
+    # 4. Each step lists the variables its templates use.
+    expect(steps.nth(0).get_by_test_id("variables")).to_contain_text("payload.order.id")
+    expect(steps.nth(0).get_by_test_id("variables")).to_contain_text("subscriber.firstName")
+    email_variables = steps.nth(1).get_by_test_id("variables")
+    expect(email_variables).to_contain_text("payload.order.id")
+    expect(email_variables).to_contain_text("payload.tracking.url")
+
+    # 5. Preview the email with an edited payload: composed in the layout, in a frame.
+    steps.nth(1).get_by_role("link", name="Preview").click()
+    preview = steps.nth(1).get_by_test_id("preview")
+    payload = preview.get_by_label("Sample payload (JSON)")
+    payload.fill('{"order": {"id": 77}, "tracking": {"url": "https://track.example/77"}}')
+    preview.get_by_role("button", name="Render preview").click()
+    expect(preview.get_by_test_id("preview-subject")).to_have_text("Order 77 has shipped")
+    frame = page.frame_locator("[data-testid=email-frame]")
+    expect(frame.locator("body")).to_contain_text("Tracking: https://track.example/77")
+
+    payload.fill('{"order": ')
+    preview.get_by_role("button", name="Render preview").click()
+    expect(preview.locator(".field__error")).to_contain_text("This is not valid JSON")
+
+    # 6. Production: same kind of pages, no edit controls.
+    page.get_by_test_id("environment-switcher").click()
+    page.locator(".environment-switcher").get_by_role("link", name=re.compile("Production")).click()
+    expect(page).to_have_url(re.compile(r"/production/workflows/$"))
+    expect(page.get_by_test_id("read-only-banner")).to_be_visible()
+    content = page.locator("#content")
+    expect(content.get_by_role("link", name="Password reset")).to_be_visible()
+    expect(content.get_by_role("link", name="New workflow")).to_have_count(0)
+
+    content.get_by_role("link", name="Password reset").click()
+    expect(page.get_by_role("heading", name="Password reset", level=1)).to_be_visible()
+    expect(content.locator("form[method=post]")).to_have_count(0)
+    expect(content.locator("[hx-post]")).to_have_count(0)
+    for control in ["Edit", "Remove", "Delete workflow", "+ Email", "Save settings"]:
+        expect(content.get_by_role("link", name=control, exact=True)).to_have_count(0)
+        expect(content.get_by_role("button", name=control, exact=True)).to_have_count(0)
+    expect(content.get_by_test_id("settings-read-only")).to_contain_text("password-reset")
+    # Reading is still allowed: the promoted copy can be previewed.
+    content.get_by_role("link", name="Preview").click()
+    expect(content.get_by_test_id("email-preview")).to_be_visible()
