@@ -310,7 +310,6 @@ def _record(
             )
             for position, write in enumerate(writes)
         ],
-        batch_size=500,
     )
     return promotion
 
