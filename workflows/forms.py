@@ -4,7 +4,7 @@ from django import forms
 from django.utils.text import slugify
 
 from branding.models import Layout
-from workflows.models import Channel, Feed, Workflow, WorkflowGroup
+from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, Workflow, WorkflowGroup
 from workflows.services import step_template_errors
 
 ACTIVE_FILTER_CHOICES = [
@@ -82,6 +82,9 @@ class WorkflowForm(forms.ModelForm):
             ]
         else:
             self.initial.setdefault("preference_defaults", list(Channel.values))
+            general = WorkflowGroup.objects.filter(name=DEFAULT_GROUP_NAME).first()
+            if general is not None:
+                self.initial.setdefault("group", general.pk)
 
     def clean_identifier(self):
         identifier = self.cleaned_data.get("identifier") or slugify(

@@ -21,6 +21,7 @@ Contract
   raised as ``TemplateRenderError`` with a line number when the engine knows one.
 """
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -79,16 +80,40 @@ def _problem_from(error: LiquidError, source: str = "") -> TemplateProblem:
     if context is None:
         message = str(error.message or error)
         if source and "end of" in message:
-            # Unclosed blocks are found at the end of the template, which has no token.
-            lines = source.rstrip().splitlines() or [""]
-            return TemplateProblem(
-                line=len(lines),
-                message=f"{message} (unclosed block)",
-                source_line=lines[-1].strip(),
-            )
+            return _unclosed_block_problem(source, message)
         return TemplateProblem(line=None, message=message)
     line, _column, _previous, current, _next = context
     return TemplateProblem(line=line, message=str(error.message), source_line=current.strip())
+
+
+_TAG_NAME = re.compile(r"{%-?\s*(\w+)")
+_BLOCK_TAGS = frozenset({"if", "unless", "for", "case", "capture", "tablerow", "comment", "raw"})
+
+
+def _unclosed_block_problem(source: str, message: str) -> TemplateProblem:
+    """Point an "expected tag endX, found end of …" error at the block left open.
+
+    The engine notices the missing end tag at the end of the template, where there is no token
+    to report. The parse already failed, so this only locates the opening tag for the operator;
+    it reads nothing else from the template.
+    """
+    open_blocks: list[tuple[str, int]] = []
+    for match in _TAG_NAME.finditer(source):
+        name = match.group(1)
+        if name in _BLOCK_TAGS:
+            open_blocks.append((name, match.start()))
+        elif name.startswith("end") and open_blocks and open_blocks[-1][0] == name[3:]:
+            open_blocks.pop()
+    if not open_blocks:
+        lines = source.rstrip().splitlines() or [""]
+        return TemplateProblem(line=len(lines), message=message, source_line=lines[-1].strip())
+    name, index = open_blocks[-1]
+    line, source_line = _line_of(source, index)
+    return TemplateProblem(
+        line=line,
+        message=f"{{% {name} %}} is never closed with {{% end{name} %}}",
+        source_line=source_line,
+    )
 
 
 def _line_of(source: str, index: int) -> tuple[int, str]:

@@ -29,10 +29,13 @@ class TestValidation:
         assert "unexpected tag 'iff'" in problem.message
         assert "{% iff payload.vip %}" in str(problem)
 
-    def test_an_unclosed_block_is_a_problem(self):
-        problem = template_problem("{% if payload.vip %}\nVIP\n")
-        assert problem is not None
-        assert "endif" in problem.message
+    def test_an_unclosed_block_points_at_its_opening_tag(self):
+        problem = template_problem(
+            "{% for item in payload.items %}{{ item }}{% endfor %}\n"
+            "<p>{% if payload.vip %}VIP</p>\n<p>Bye</p>"
+        )
+        assert problem.line == 2
+        assert problem.message == "{% if %} is never closed with {% endif %}"
 
     def test_an_unknown_filter_is_caught_on_validation_not_on_first_send(self):
         problem = template_problem("first line\n{{ payload.total | money }}")

@@ -116,7 +116,7 @@ def test_a_syntax_error_is_shown_at_its_step_and_field_and_nothing_is_saved(
     body_field = body.index(f'name="step-{step.pk}-body"', form_start)
     error = body.index('class="field__error"', body_field)
     assert "Line 2:" in body[error : error + 300]
-    assert "endif" in body[error : error + 300]
+    assert "never closed with {% endif %}" in body[error : error + 300]
     # The operator's text is kept in the form so they can fix it.
     assert "{% if payload.vip %}VIP" in body
     step.refresh_from_db()
