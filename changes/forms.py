@@ -23,8 +23,10 @@ class EnvironmentInsertForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["upstream"].queryset = (
+        candidates = (
             Environment.objects.filter(organization=organization, downstream__isnull=False)
             .select_related("downstream")
             .order_by("created_at")
         )
+        self.fields["upstream"].queryset = candidates
+        self.fields["upstream"].initial = candidates.first()
