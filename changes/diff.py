@@ -106,8 +106,18 @@ class PendingChange:
         )
 
     @property
+    def relinks(self) -> bool:
+        """Paired by natural key: the two sides carry different origin_ids."""
+        return bool(self.upstream and self.downstream) and (
+            self.upstream.origin_id != self.downstream.origin_id
+        )
+
+    @property
     def summary(self) -> str:
-        return self.comparison.summary()
+        summary = self.comparison.summary()
+        if self.relinks and summary == "no visible difference":
+            return "same content, made separately on each side: links the two copies"
+        return summary
 
     @cached_property
     def warnings(self) -> list:
@@ -170,10 +180,10 @@ class ChangeSet:
                 natural_key = promotable_type.natural_key_of(state.document)
                 other = by_natural_key.pop(natural_key, None) if natural_key is not None else None
                 if other is not None:
+                    # Same entity made separately on each side: even with equal content it is
+                    # a change, because applying it links the copies (the target takes the
+                    # upstream origin_id) so references from upstream resolve downstream.
                     downstream.pop(other.origin_id)
-                    if canonical_json(state.document) == canonical_json(other.document):
-                        # Same content under two origin_ids: nothing an operator needs to see.
-                        continue
                 yield self._change(promotable_type.key, state.origin_id, state, other)
             for origin_id, state in downstream.items():
                 yield self._change(promotable_type.key, origin_id, None, state)

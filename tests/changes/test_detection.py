@@ -102,8 +102,28 @@ def test_long_text_is_diffed_side_by_side_with_words_highlighted(tenant, content
 
 
 def test_entities_made_separately_in_each_environment_pair_by_natural_key(tenant):
-    WorkflowGroupFactory(environment=tenant.development, name="General")
-    WorkflowGroupFactory(environment=tenant.production, name="General")
+    """Two "General" groups with different origin_ids are one entity, never a create and a
+    delete (the create would break the target's unique name); applying it links them, so a
+    workflow that references Development's group resolves in Production."""
+    from changes.services import changes_promote_all
+
+    development_group = WorkflowGroupFactory(environment=tenant.development, name="General")
+    production_group = WorkflowGroupFactory(environment=tenant.production, name="General")
+    WorkflowFactory(environment=tenant.development, name="Hi", group=development_group)
+
+    change_set = changes_of(tenant)
+    group_change = next(c for c in change_set.changes if c.type_key == "workflow_group")
+    assert group_change.action == Action.UPDATED
+    assert group_change.summary.startswith("same content")
+
+    changes_promote_all(source=tenant.development, actor=tenant.admin.user)
+
+    production_group.refresh_from_db()
+    assert production_group.origin_id == development_group.origin_id
+    assert (
+        Workflow.unscoped_across_environments.get(environment=tenant.production, name="Hi").group_id
+        == production_group.pk
+    )
     assert changes_of(tenant).changes == []
 
 
