@@ -165,13 +165,13 @@ def plan_writes(
         writes[write.key] = write
 
     def removed_keys() -> set[tuple[str, str]]:
-        removed = set()
-        for write in writes.values():
-            if write.target is None:
-                continue
-            if write.document is None or write.target.origin_id != write.origin_id:
-                removed.add((write.type_key, write.target.origin_id))
-        return removed
+        # Only deletes remove an entity. A relinked one (paired by natural key) keeps its row,
+        # and target rows reference rows, not origin_ids.
+        return {
+            (write.type_key, write.target.origin_id)
+            for write in writes.values()
+            if write.target is not None and write.document is None
+        }
 
     def exists_after(key, removed) -> bool:
         if key in writes:
@@ -205,8 +205,6 @@ def plan_writes(
     }
     dangling: dict[tuple[str, str], list[str]] = {}
     for key in removed:
-        if exists_after(key, set()) and key in writes:
-            continue  # removed under one origin_id, written back under another: a pairing
         for referrer in target_referrers.get(key, []):
             referrer_key = (referrer.type_key, referrer.origin_id)
             if referrer_key in rewritten:

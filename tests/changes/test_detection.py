@@ -144,3 +144,23 @@ def test_nothing_crosses_between_organizations(tenant, content, other_tenant, ot
     assert changes_of(tenant).changes == []
     other = ChangeSet.compute(source=other_tenant.development, target=other_tenant.production)
     assert [change.name for change in other.changes] == ["Globex only"]
+
+
+def test_applying_only_the_link_keeps_production_references(tenant):
+    from changes.services import changes_apply
+
+    development_group = WorkflowGroupFactory(environment=tenant.development, name="General")
+    production_group = WorkflowGroupFactory(environment=tenant.production, name="General")
+    WorkflowFactory(environment=tenant.development, name="Hi", group=development_group)
+    kept = WorkflowFactory(environment=tenant.production, name="Old", group=production_group)
+    link = next(c for c in changes_of(tenant).changes if c.type_key == "workflow_group")
+
+    changes_apply(
+        source=tenant.development,
+        selection=[(link.change_id, link.fingerprint)],
+        actor=tenant.editor.user,
+    )
+
+    kept.refresh_from_db()
+    assert kept.group_id == production_group.pk
+    assert [c.type_key for c in changes_of(tenant).changes] == ["workflow", "workflow"]
