@@ -188,11 +188,10 @@ def change_apply(request, organization_slug, environment_slug):
         _announce(request, result)
         return redirect(_index_url(request))
     if result.dependencies:
-        # Other rows on the page were applied too: show the page as it now is.
+        # Other rows on the page were applied too: show the page as it now is. (A redirect,
+        # not HX-Refresh, so the message survives to the next page.)
         _announce(request, result)
-        response = TemplateResponse(request, "changes/index.html#applied_row", {})
-        response["HX-Refresh"] = "true"
-        return response
+        return _redirect_after_write(request)
     response = TemplateResponse(
         request,
         "changes/index.html#applied_row",

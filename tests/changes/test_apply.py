@@ -179,3 +179,25 @@ def test_apply_selected_runs_in_dependency_order(tenant, content):
     ]
     assert pending(tenant).changes == []
     assert production_workflow(tenant, invoice.origin_id).group.name == "Billing"
+
+
+def test_an_apply_that_includes_dependencies_reloads_the_page_with_a_message(
+    tenant, content, login
+):
+    layout = LayoutFactory(environment=tenant.development, name="Receipt", identifier="receipt")
+    Step.unscoped_across_environments.filter(workflow=content.receipt).update(layout=layout)
+    change = next(c for c in pending(tenant).changes if c.type_key == "workflow")
+    client = login(tenant.editor.user)
+    page = client.get(tenant.url(tenant.development, "changes/")).content.decode()
+    assert "Also applies: Layout “Receipt”" in page
+
+    response = client.post(
+        tenant.url(tenant.development, "changes/apply/"),
+        {"change_id": change.change_id, "fingerprint": change.fingerprint},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response["HX-Redirect"].endswith("/development/changes/")
+    page = client.get(tenant.url(tenant.development, "changes/")).content.decode()
+    assert "Also applied: Layout “Receipt”." in page
+    assert "Development and Production are in sync" in page
