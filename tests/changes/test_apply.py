@@ -5,7 +5,7 @@ import pytest
 from changes.diff import ChangeSet
 from changes.models import Promotion, PromotionKind
 from changes.services import ChangeEditedSinceReview, PromotionRefused, changes_apply
-from tests.factories import LayoutFactory, StepFactory, WorkflowFactory
+from tests.factories import FeedFactory, LayoutFactory, StepFactory, WorkflowFactory
 from workflows.models import Step, Workflow
 
 
@@ -201,3 +201,24 @@ def test_an_apply_that_includes_dependencies_reloads_the_page_with_a_message(
     page = client.get(tenant.url(tenant.development, "changes/")).content.decode()
     assert "Also applied: Layout “Receipt”." in page
     assert "Development and Production are in sync" in page
+
+
+def test_apply_selected_over_http_applies_only_the_checked_rows(tenant, content, login):
+    Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).update(name="Paid")
+    FeedFactory(environment=tenant.development, name="Billing", identifier="billing")
+    chosen = [c for c in pending(tenant).changes if c.type_key == "workflow"]
+    client = login(tenant.editor.user)
+
+    response = client.post(
+        tenant.url(tenant.development, "changes/apply-selected/"),
+        {"selected": [f"{c.change_id}|{c.fingerprint}" for c in chosen]},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "Applied 2 changes to Production." in html
+    assert [c.name for c in pending(tenant).changes] == ["Billing"]
+    promotion = Promotion.objects.order_by("-pk").first()
+    assert promotion.kind == PromotionKind.APPLY_SELECTED
+    assert promotion.updated_count == 2
