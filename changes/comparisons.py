@@ -15,6 +15,9 @@ from itertools import zip_longest
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from branding.models import TextDirection
+from workflows.models import Channel
+
 CONTEXT_LINES = 2
 EMPTY = mark_safe('<span class="diff-empty">(empty)</span>')
 TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
@@ -62,6 +65,25 @@ class FieldComparison:
 class BooleanComparison(FieldComparison):
     def display(self, value):
         return format_html("{}", "yes" if value else "no")
+
+
+class ChoiceComparison(FieldComparison):
+    """A value from a fixed set, shown by its label ("In-app", not "in_app")."""
+
+    choices: dict[str, str] = {}
+
+    def display(self, value):
+        if not value:
+            return EMPTY
+        return format_html("{}", self.choices.get(value, value))
+
+
+class ChannelComparison(ChoiceComparison):
+    choices = dict(Channel.choices)
+
+
+class DirectionComparison(ChoiceComparison):
+    choices = dict(TextDirection.choices)
 
 
 class ReferenceComparison(FieldComparison):
@@ -248,7 +270,7 @@ def text_comparison(label, old, new, **kwargs) -> FieldComparison:
 
 STEP_FIELD_SPECS = (
     ("name", "Name", FieldComparison, None),
-    ("channel", "Channel", FieldComparison, None),
+    ("channel", "Channel", ChannelComparison, None),
     ("active", "Active", BooleanComparison, None),
     ("subject", "Subject", FieldComparison, None),
     ("body", "Body", LongTextComparison, None),
@@ -361,7 +383,7 @@ TYPE_FIELD_SPECS = {
         ("font_color", "Font colour", FieldComparison, None),
         ("content_background_color", "Content background", FieldComparison, None),
         ("font_family", "Font family", FieldComparison, None),
-        ("direction", "Direction", FieldComparison, None),
+        ("direction", "Direction", DirectionComparison, None),
         ("logo", "Logo", FieldComparison, None),
     ),
     "workflow": (
