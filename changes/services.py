@@ -181,10 +181,11 @@ def plan_writes(
         type_key, origin_id = key
         return origin_id in target_states[type_key]
 
+    # Dependencies are only ever creates or updates, so the removed set is fixed from here.
+    removed = removed_keys()
     pending = [write for write in writes.values() if write.document is not None]
     while pending:
         write = pending.pop()
-        removed = removed_keys()
         for reference in REGISTRY[write.type_key].referenced(write.document):
             if exists_after(reference, removed):
                 continue
@@ -199,7 +200,6 @@ def plan_writes(
             writes[reference] = dependency
             pending.append(dependency)
 
-    removed = removed_keys()
     rewritten = {
         (write.type_key, write.target.origin_id) for write in writes.values() if write.target
     }
