@@ -34,7 +34,7 @@ from changes.registry import (
 )
 from environments.models import Environment
 from environments.permissions import ADMIN_ONLY, EDITORS, require_role
-from environments.services import IssuedKey, _issue_key
+from environments.services import IssuedKey, api_key_issue
 
 
 class PromotionRefused(Exception):
@@ -631,5 +631,5 @@ def environment_insert(*, upstream: Environment, name: str, actor) -> InsertedEn
     writes.sort(key=lambda write: TYPE_ORDER[write.type_key])
     _execute(writes=writes, target=inserted, target_states=empty, actor=actor)
     _record(kind=PromotionKind.COPY, source=downstream, target=inserted, actor=actor, writes=writes)
-    issued = _issue_key(environment=inserted, name="Default key", created_by=actor)
+    issued = api_key_issue(environment=inserted, name="Default key", created_by=actor)
     return InsertedEnvironment(environment=inserted, issued_key=issued, copied=len(writes))

@@ -29,7 +29,9 @@ class IssuedKey:
     secret: str
 
 
-def _issue_key(*, environment: Environment, name: str, created_by) -> IssuedKey:
+def api_key_issue(*, environment: Environment, name: str, created_by) -> IssuedKey:
+    """Make a key without a permission check: for provisioning environments, whose callers
+    have checked already. Operators go through ``api_key_create``."""
     secret = generate_secret()
     api_key = ApiKey.unscoped_across_environments.create(
         environment=environment,
@@ -55,7 +57,7 @@ def environment_pair_create(*, organization: Organization, created_by) -> list[I
         organization=organization, name="Production", slug="production", upstream=development
     )
     return [
-        _issue_key(environment=environment, name="Default key", created_by=created_by)
+        api_key_issue(environment=environment, name="Default key", created_by=created_by)
         for environment in (development, production)
     ]
 
@@ -67,7 +69,7 @@ def _require_admin(*, actor, environment: Environment) -> None:
 @transaction.atomic
 def api_key_create(*, environment: Environment, name: str, actor) -> IssuedKey:
     _require_admin(actor=actor, environment=environment)
-    return _issue_key(environment=environment, name=name, created_by=actor)
+    return api_key_issue(environment=environment, name=name, created_by=actor)
 
 
 @transaction.atomic
@@ -77,7 +79,7 @@ def api_key_rotate(*, api_key: ApiKey, grace: timedelta, actor) -> IssuedKey:
     old = ApiKey.unscoped_across_environments.select_for_update().get(pk=api_key.pk)
     if not old.is_usable():
         raise PermissionDenied("This key is already revoked or expired; create a new key instead.")
-    issued = _issue_key(environment=old.environment, name=old.name, created_by=actor)
+    issued = api_key_issue(environment=old.environment, name=old.name, created_by=actor)
     expires_at = timezone.now() + grace
     if old.expires_at is None or old.expires_at > expires_at:
         old.expires_at = expires_at
