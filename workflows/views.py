@@ -177,13 +177,21 @@ def _editor_context(request, workflow, *, editing=None, new_step_form=None, sett
     }
 
 
+def _announcing_changes(request, response):
+    """After an htmx write, let the sidebar's Changes count refresh itself."""
+    if request.htmx and request.method == "POST":
+        response["HX-Trigger"] = "changes-updated"
+    return response
+
+
 def _editor_response(request, workflow, *, fragment: str | None = None, status=200, **context):
     template = "workflows/workflow_editor.html"
     if fragment and request.htmx:
         template += f"#{fragment}"
-    return TemplateResponse(
+    response = TemplateResponse(
         request, template, _editor_context(request, workflow, **context), status=status
     )
+    return _announcing_changes(request, response)
 
 
 @writable_environment_required
@@ -440,7 +448,7 @@ def _group_page(request, *, form=None, status=200):
     template = "workflows/group_list.html"
     if request.htmx and request.method == "POST":
         template += "#group_section"
-    return TemplateResponse(request, template, context, status=status)
+    return _announcing_changes(request, TemplateResponse(request, template, context, status=status))
 
 
 def workflow_group_index(request, organization_slug, environment_slug):
@@ -549,7 +557,7 @@ def _feed_page(request, *, form=None, status=200):
     template = "workflows/feed_list.html"
     if request.htmx and request.method == "POST":
         template += "#feed_section"
-    return TemplateResponse(request, template, context, status=status)
+    return _announcing_changes(request, TemplateResponse(request, template, context, status=status))
 
 
 def feed_index(request, organization_slug, environment_slug):

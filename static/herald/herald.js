@@ -79,3 +79,41 @@
     }
   });
 })();
+
+// Workflows area: moving a step re-renders the step list. htmx puts focus back on the button
+// with the same id; when that button is now disabled (the step reached an end), focus the
+// step's other move button instead of losing focus to the page.
+(function () {
+  "use strict";
+
+  var pendingFocus = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target.closest && event.target.closest(".step-card__order");
+    var submitter = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
+      event.detail.requestConfig.triggeringEvent.submitter;
+    if (!form || !submitter) return;
+    pendingFocus = {
+      xhr: event.detail.xhr,
+      step: form.closest(".step-card").id,
+      direction: submitter.value
+    };
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // Only the settle of this very request: other requests (the Changes count, an earlier
+    // move still settling) settle too.
+    if (!pendingFocus || event.detail.xhr !== pendingFocus.xhr) return;
+    var wanted = pendingFocus;
+    pendingFocus = null;
+    var active = document.activeElement;
+    if (active && active !== document.body && !active.disabled) return;
+    var card = document.getElementById(wanted.step);
+    if (!card) return;
+    var buttons = Array.prototype.slice.call(card.querySelectorAll(".step-card__order button"));
+    var usable = buttons.filter(function (button) { return !button.disabled; });
+    var same = usable.filter(function (button) { return button.value === wanted.direction; });
+    var target = same[0] || usable[0];
+    if (target) target.focus();
+  });
+})();

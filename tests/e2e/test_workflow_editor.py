@@ -3,24 +3,31 @@ payload, and finds Production read-only."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.factories import StepFactory, WorkflowFactory, WorkflowGroupFactory
 from workflows.models import Channel
 
 
-def test_build_preview_and_find_production_read_only(browser_page, tenant):
-    page = browser_page
+@pytest.fixture
+def promoted_workflow(tenant):
+    """Development's General group, and a workflow already promoted to Production."""
     WorkflowGroupFactory(environment=tenant.development, name="General")
-    production_workflow = WorkflowFactory(
+    workflow = WorkflowFactory(
         environment=tenant.production,
         name="Password reset",
         identifier="password-reset",
         group=WorkflowGroupFactory(environment=tenant.production, name="General"),
     )
-    StepFactory(
-        workflow=production_workflow, channel=Channel.EMAIL, subject="Reset", body="<p>Hi</p>"
-    )
+    StepFactory(workflow=workflow, channel=Channel.EMAIL, subject="Reset", body="<p>Hi</p>")
+    return workflow
+
+
+# Rows are made in fixtures listed before `browser_page`, which logs in: the test thread then
+# never writes while the live server answers the page's own requests (SQLite would lock).
+def test_build_preview_and_find_production_read_only(promoted_workflow, browser_page, tenant):
+    page = browser_page
 
     # 1. Create the workflow; the identifier follows the name.
     page.get_by_role("link", name="Workflows", exact=True).click()
@@ -97,3 +104,29 @@ def test_build_preview_and_find_production_read_only(browser_page, tenant):
     # Reading is still allowed: the promoted copy can be previewed.
     content.get_by_role("link", name="Preview").click()
     expect(content.get_by_test_id("email-preview")).to_be_visible()
+
+
+@pytest.fixture
+def three_step_workflow(tenant):
+    workflow = WorkflowFactory(environment=tenant.development, name="Deploy failed")
+    for position, (channel, name) in enumerate(
+        [(Channel.CHAT, "Alert"), (Channel.SMS, "Page"), (Channel.EMAIL, "Report")]
+    ):
+        StepFactory(workflow=workflow, position=position, channel=channel, name=name)
+    return workflow
+
+
+def test_steps_reorder_from_the_keyboard(three_step_workflow, browser_page, tenant):
+    page, workflow = browser_page, three_step_workflow
+    page.goto(f"/{tenant.organization.slug}/development/workflows/{workflow.pk}/")
+    titles = page.locator(".step-card__title")
+    expect(titles).to_have_text(["Alert", "Page", "Report"])
+
+    page.get_by_role("button", name="Move “Alert” down").focus()
+    page.keyboard.press("Enter")
+    expect(titles).to_have_text(["Page", "Alert", "Report"])
+    expect(page.get_by_role("button", name="Move “Alert” down")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(titles).to_have_text(["Page", "Report", "Alert"])
+    # At the end, "down" is disabled: focus moves to the step's "up" button, not the page.
+    expect(page.get_by_role("button", name="Move “Alert” up")).to_be_focused()

@@ -70,6 +70,7 @@ def test_adding_a_step_over_htmx_returns_the_steps_with_the_new_one(editor, tena
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="steps"')
     assert "Text them" in body and ">payload.code</code>" in body
+    assert response["HX-Trigger"] == "changes-updated"  # the sidebar count refreshes
     assert _steps(content.workflow) == [("Inbox", 0), ("Receipt", 1), ("Text them", 2)]
     _assert_stamped(content.workflow, tenant, long_ago)
 
