@@ -324,3 +324,11 @@ class TestServicesCheckAgain:
         with environment_scope(tenant.development), pytest.raises(PermissionDenied):
             services.workflow_delete(workflow=content.workflow, actor=other_tenant.admin.user)
         assert Workflow.unscoped_across_environments.filter(pk=content.workflow.pk).exists()
+
+
+@pytest.mark.parametrize(("name", "args"), EDIT_PAGES, ids=[name for name, _ in EDIT_PAGES])
+def test_edit_forms_are_not_shown_to_viewers(client, login, tenant, content, name, args):
+    login(tenant.viewer.user)
+    response = client.get(_url(tenant, tenant.development, name, *args(content)))
+    assert response.status_code == 403
+    assert "Viewers can read workflows but not change them." in response.content.decode()
