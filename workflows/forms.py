@@ -149,7 +149,10 @@ class StepForm(forms.Form):
         for name in list(self.fields):
             if name not in self.FIELDS_BY_CHANNEL[channel]:
                 del self.fields[name]
+        self.order_fields(self.FIELDS_BY_CHANNEL[channel])
         self.fields["body"].label = self.BODY_LABELS[channel]
+        if channel == Channel.EMAIL:
+            self.fields["body"].widget.attrs["rows"] = 12
         if "subject" in self.fields:
             self.fields["subject"].required = True
         if "feed" in self.fields:
