@@ -50,6 +50,13 @@ def _require_content_write(*, environment: Environment, actor) -> None:
     require_role(user=actor, organization=environment.organization, roles=EDITORS)
 
 
+def _refuse_foreign_references(*, environment: Environment, **references) -> None:
+    """Content points only at content of its own environment (a group, a feed, a layout)."""
+    for field_name, target in references.items():
+        if target is not None and target.environment_id != environment.pk:
+            raise ValidationError({field_name: f"Choose a {field_name} of {environment.name}."})
+
+
 def _stamp(instance, *, actor) -> None:
     instance.updated_by = actor
     instance.updated_at = timezone.now()
@@ -258,6 +265,7 @@ def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
         raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
+    _refuse_foreign_references(environment=environment, group=fields.get("group"))
     _refuse_duplicate(
         Workflow,
         field="identifier",
@@ -277,6 +285,7 @@ def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
         raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
+    _refuse_foreign_references(environment=workflow.environment, group=fields.get("group"))
     if "identifier" in fields:
         _refuse_duplicate(
             Workflow,
@@ -301,7 +310,10 @@ def workflow_delete(*, workflow: Workflow, actor) -> None:
 # Steps ---------------------------------------------------------------------------------------
 
 
-def _validate_step(*, channel: str, values: dict[str, Any]) -> None:
+def _validate_step(*, environment: Environment, channel: str, values: dict[str, Any]) -> None:
+    _refuse_foreign_references(
+        environment=environment, feed=values.get("feed"), layout=values.get("layout")
+    )
     errors = step_template_errors(channel=channel, values=values)
     if errors:
         raise ValidationError(errors)
@@ -326,7 +338,7 @@ def step_create(*, workflow: Workflow, channel: str, actor, **values) -> Step:
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel “{channel}”."})
     values = _channel_fields(channel, values)
-    _validate_step(channel=channel, values=values)
+    _validate_step(environment=workflow.environment, channel=channel, values=values)
     last = Step.objects.filter(workflow=workflow).aggregate(last=Max("position"))["last"]
     step = Step.objects.create(
         environment=workflow.environment,
@@ -344,7 +356,7 @@ def step_update(*, step: Step, actor, **values) -> Step:
     """Save a step's content; like ``step_create``, nothing is saved if a template is invalid."""
     _require_content_write(environment=step.environment, actor=actor)
     values = _channel_fields(step.channel, {**_current_step_values(step), **values})
-    _validate_step(channel=step.channel, values=values)
+    _validate_step(environment=step.environment, channel=step.channel, values=values)
     for name, value in values.items():
         setattr(step, name, value)
     step.save()
