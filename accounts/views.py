@@ -41,13 +41,6 @@ class HeraldLoginView(LoginView):
     redirect_authenticated_user = True
 
 
-def _scope(request):
-    return {
-        "organization_slug": request.organization.slug,
-        "environment_slug": request.environment.slug,
-    }
-
-
 def _membership_or_404(request, pk) -> Membership:
     try:
         return member_get(organization=request.organization, pk=pk)
@@ -73,7 +66,7 @@ def member_index(request, organization_slug, environment_slug):
                 messages.success(
                     request, f"Added {added.user.email} as {added.get_role_display().lower()}."
                 )
-                return redirect("members:index", **_scope(request))
+                return redirect("members:index", **request.environment.url_kwargs)
     page = Paginator(member_list(organization=request.organization), 50).get_page(
         request.GET.get("page")
     )
@@ -100,7 +93,7 @@ def member_role(request, organization_slug, environment_slug, pk):
             messages.success(
                 request, f"{membership.user.email} is now {membership.get_role_display().lower()}."
             )
-    return redirect("members:index", **_scope(request))
+    return redirect("members:index", **request.environment.url_kwargs)
 
 
 @environment_local
@@ -119,5 +112,5 @@ def member_remove_view(request, organization_slug, environment_slug, pk):
             )
             if membership.user_id == request.user.pk:
                 return redirect("home")
-        return redirect("members:index", **_scope(request))
+        return redirect("members:index", **request.environment.url_kwargs)
     return TemplateResponse(request, "accounts/member_remove.html", {"member": membership})

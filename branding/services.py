@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
 from branding.models import Brand, Layout
 from branding.uploads import logo_extension_of, logo_file_name
@@ -22,11 +21,6 @@ def layout_html_errors(html: str) -> list[str]:
             "The layout must contain the {{ content }} placeholder, where each email's body goes."
         ]
     return []
-
-
-def _stamp(instance, *, actor) -> None:
-    instance.updated_by = actor
-    instance.updated_at = timezone.now()
 
 
 def _validate_layout(*, layout: Layout) -> None:
@@ -60,7 +54,7 @@ def layout_create(
     _validate_layout(layout=layout)
     if layout.is_default:
         _make_only_default(layout)
-    _stamp(layout, actor=actor)
+    layout.record_edit_by(actor)
     layout.save()
     return layout
 
@@ -83,7 +77,7 @@ def layout_update(
     _validate_layout(layout=layout)
     if layout.is_default:
         _make_only_default(layout)
-    _stamp(layout, actor=actor)
+    layout.record_edit_by(actor)
     layout.save()
     return layout
 
@@ -93,7 +87,7 @@ def layout_make_default(*, layout: Layout, actor) -> Layout:
     require_content_write(environment=layout.environment, actor=actor)
     _make_only_default(layout)
     layout.is_default = True
-    _stamp(layout, actor=actor)
+    layout.record_edit_by(actor)
     layout.save(update_fields=["is_default", "updated_by", "updated_at"])
     return layout
 
@@ -152,6 +146,6 @@ def brand_update(
         brand.logo.save(logo_file_name(extension), ContentFile(logo_content), save=False)
     elif remove_logo:
         brand.logo = ""
-    _stamp(brand, actor=actor)
+    brand.record_edit_by(actor)
     brand.save()
     return brand

@@ -21,13 +21,6 @@ from environments.permissions import EDITORS
 from environments.refusals import refusal_response
 
 
-def _scope(request):
-    return {
-        "organization_slug": request.organization.slug,
-        "environment_slug": request.environment.slug,
-    }
-
-
 def _can_edit(request) -> bool:
     return request.membership.can_edit and not request.environment.is_read_only
 
@@ -67,7 +60,7 @@ def layout_new(request, organization_slug, environment_slug):
             _apply_errors(form, refused)
         else:
             messages.success(request, f"Created the layout “{layout.name}”.")
-            return redirect("layouts:edit", pk=layout.pk, **_scope(request))
+            return redirect("layouts:edit", pk=layout.pk, **request.environment.url_kwargs)
     return TemplateResponse(request, "branding/layout_form.html", {"form": form, "layout": None})
 
 
@@ -87,7 +80,7 @@ def layout_edit(request, organization_slug, environment_slug, pk):
             _apply_errors(form, refused)
         else:
             messages.success(request, f"Saved the layout “{layout.name}”.")
-            return redirect("layouts:edit", pk=layout.pk, **_scope(request))
+            return redirect("layouts:edit", pk=layout.pk, **request.environment.url_kwargs)
     context = {"form": form, "layout": layout, "can_edit": _can_edit(request)}
     return TemplateResponse(request, "branding/layout_form.html", context)
 
@@ -98,7 +91,7 @@ def layout_edit(request, organization_slug, environment_slug, pk):
 def layout_default(request, organization_slug, environment_slug, pk):
     layout = layout_make_default(layout=_layout_or_404(pk), actor=request.user)
     messages.success(request, f"“{layout.name}” is now the default layout.")
-    return redirect("layouts:index", **_scope(request))
+    return redirect("layouts:index", **request.environment.url_kwargs)
 
 
 @writable_environment_required
@@ -114,7 +107,7 @@ def layout_remove(request, organization_slug, environment_slug, pk):
                 request, message=refused.messages[0], status=409, title="Cannot delete this layout"
             )
         messages.success(request, f"Deleted the layout “{layout.name}”.")
-        return redirect("layouts:index", **_scope(request))
+        return redirect("layouts:index", **request.environment.url_kwargs)
     return TemplateResponse(request, "branding/layout_delete.html", {"layout": layout})
 
 
@@ -140,7 +133,7 @@ def brand_settings(request, organization_slug, environment_slug):
             _apply_errors(form, refused)
         else:
             messages.success(request, "Saved the brand settings.")
-            return redirect("brand:index", **_scope(request))
+            return redirect("brand:index", **request.environment.url_kwargs)
     context = {"form": form, "brand": brand, "can_edit": _can_edit(request)}
     return TemplateResponse(request, "branding/brand.html", context)
 

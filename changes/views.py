@@ -60,15 +60,8 @@ ENTITY_URLS = {
 }
 
 
-def _scope(request, environment=None) -> dict:
-    return {
-        "organization_slug": request.organization.slug,
-        "environment_slug": (environment or request.environment).slug,
-    }
-
-
 def _index_url(request, **query) -> str:
-    url = reverse("changes:index", kwargs=_scope(request))
+    url = reverse("changes:index", kwargs=request.environment.url_kwargs)
     query = {key: value for key, value in query.items() if value}
     return f"{url}?{urlencode(query)}" if query else url
 
@@ -77,7 +70,7 @@ def _entity_url(request, change) -> str | None:
     state = change.upstream or change.downstream
     environment = request.environment if change.upstream else change.change_set.target
     for url_name, uses_pk in ENTITY_URLS.get(change.type_key, ()):
-        kwargs = _scope(request, environment)
+        kwargs = environment.url_kwargs
         if uses_pk:
             kwargs["pk"] = state.pk
         try:
@@ -412,7 +405,9 @@ def promotion_revert_view(request, organization_slug, environment_slug, pk):
         )
         return _redirect_after_write(
             request,
-            reverse("changes:promotion", kwargs={**_scope(request), "pk": revert.pk}),
+            reverse(
+                "changes:promotion", kwargs={**request.environment.url_kwargs, "pk": revert.pk}
+            ),
         )
     context = {
         "promotion": promotion,

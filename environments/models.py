@@ -54,6 +54,11 @@ class Environment(models.Model):
     def is_read_only(self) -> bool:
         return self.upstream_id is not None
 
+    @property
+    def url_kwargs(self) -> dict[str, str]:
+        """The keyword arguments of every URL inside this environment."""
+        return {"organization_slug": self.organization.slug, "environment_slug": self.slug}
+
     def get_downstream(self) -> "Environment | None":
         try:
             return self.downstream
@@ -99,6 +104,11 @@ class PromotableModel(EnvironmentScopedModel):
                 fields=["environment", "origin_id"], name="%(app_label)s_%(class)s_origin_per_env"
             )
         ]
+
+    def record_edit_by(self, actor) -> None:
+        """Note who changed this entity and when (the Changes page shows it); does not save."""
+        self.updated_by = actor
+        self.updated_at = timezone.now()
 
 
 class ApiKey(EnvironmentScopedModel):

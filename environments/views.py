@@ -17,13 +17,6 @@ from environments.selectors import api_key_get, api_key_list, root_environment_o
 from environments.services import api_key_create, api_key_revoke, api_key_rotate
 
 
-def _scope_kwargs(request):
-    return {
-        "organization_slug": request.organization.slug,
-        "environment_slug": request.environment.slug,
-    }
-
-
 @login_required
 def home(request):
     """Send a signed-in user to the environment they edit in."""
@@ -57,7 +50,7 @@ def _api_key_page(request, *, issued=None, status=200):
     if issued is not None:
         # The secret is in this response only. Make the address bar point at the plain list so a
         # reload shows the list, not a resubmitted form.
-        list_url = reverse("api_keys:index", kwargs=_scope_kwargs(request))
+        list_url = reverse("api_keys:index", kwargs=request.environment.url_kwargs)
         response["HX-Replace-Url"] = list_url
         response["Cache-Control"] = "no-store"
     return response
@@ -116,7 +109,7 @@ def api_key_revoke_view(request, organization_slug, environment_slug, pk):
     if request.method == "POST":
         api_key_revoke(api_key=api_key, actor=request.user)
         messages.success(request, f"Revoked \u201c{api_key.name}\u201d ({api_key.prefix}\u2026).")
-        return redirect("api_keys:index", **_scope_kwargs(request))
+        return redirect("api_keys:index", **request.environment.url_kwargs)
     return TemplateResponse(request, "environments/api_key_revoke.html", {"api_key": api_key})
 
 

@@ -9,13 +9,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from environments.models import Environment
-from environments.permissions import EDITORS, require_role
+from environments.permissions import require_content_write
 from workflows.liquid import template_problem
 from workflows.models import (
     DEFAULT_GROUP_NAME,
@@ -40,16 +39,6 @@ WORKFLOW_FIELDS = (
 STEP_FIELDS = ("name", "active", "subject", "body", "cta_url", "feed", "layout")
 
 
-def _require_content_write(*, environment: Environment, actor) -> None:
-    """Raise PermissionDenied unless ``actor`` may edit promotable content in ``environment``."""
-    if environment.is_read_only:
-        raise PermissionDenied(
-            f"{environment.name} is read-only. Make changes in {environment.upstream.name}, "
-            "then promote them on the Changes page."
-        )
-    require_role(user=actor, organization=environment.organization, roles=EDITORS)
-
-
 def _refuse_foreign_references(*, environment: Environment, **references) -> None:
     """Content points only at content of its own environment (a group, a feed, a layout)."""
     for field_name, target in references.items():
@@ -57,14 +46,9 @@ def _refuse_foreign_references(*, environment: Environment, **references) -> Non
             raise ValidationError({field_name: f"Choose a {field_name} of {environment.name}."})
 
 
-def _stamp(instance, *, actor) -> None:
-    instance.updated_by = actor
-    instance.updated_at = timezone.now()
-
-
 def _touch_workflow(workflow: Workflow, *, actor) -> None:
     """Steps are part of their workflow's document: a step edit is an edit of the workflow."""
-    _stamp(workflow, actor=actor)
+    workflow.record_edit_by(actor)
     workflow.save(update_fields=["updated_by", "updated_at"])
 
 
@@ -124,7 +108,7 @@ def _refuse_duplicate(model, *, field: str, value: str, exclude_pk, environment,
 
 @transaction.atomic
 def workflow_group_create(*, environment: Environment, name: str, actor) -> WorkflowGroup:
-    _require_content_write(environment=environment, actor=actor)
+    require_content_write(environment=environment, actor=actor)
     _refuse_duplicate(
         WorkflowGroup,
         field="name",
@@ -134,14 +118,14 @@ def workflow_group_create(*, environment: Environment, name: str, actor) -> Work
         label="group",
     )
     group = WorkflowGroup(environment=environment, name=name)
-    _stamp(group, actor=actor)
+    group.record_edit_by(actor)
     group.save()
     return group
 
 
 @transaction.atomic
 def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> WorkflowGroup:
-    _require_content_write(environment=group.environment, actor=actor)
+    require_content_write(environment=group.environment, actor=actor)
     if group.name == DEFAULT_GROUP_NAME and name != DEFAULT_GROUP_NAME:
         raise ValidationError({"name": "General is the default group; it keeps its name."})
     _refuse_duplicate(
@@ -153,7 +137,7 @@ def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> Workflow
         label="group",
     )
     group.name = name
-    _stamp(group, actor=actor)
+    group.record_edit_by(actor)
     group.save()
     return group
 
@@ -162,7 +146,7 @@ def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> Workflow
 def workflow_group_delete(*, group: WorkflowGroup, actor) -> None:
     """Delete an unused group. Refuses (ValidationError) the default group and any group that
     workflows still use, naming them."""
-    _require_content_write(environment=group.environment, actor=actor)
+    require_content_write(environment=group.environment, actor=actor)
     if group.name == DEFAULT_GROUP_NAME:
         raise ValidationError("General is the default group of every environment; keep it.")
     users = list(
@@ -191,7 +175,7 @@ def _named_list(names: list[str]) -> str:
 
 @transaction.atomic
 def feed_create(*, environment: Environment, name: str, identifier: str, actor) -> Feed:
-    _require_content_write(environment=environment, actor=actor)
+    require_content_write(environment=environment, actor=actor)
     _refuse_duplicate(
         Feed,
         field="identifier",
@@ -201,14 +185,14 @@ def feed_create(*, environment: Environment, name: str, identifier: str, actor) 
         label="feed",
     )
     feed = Feed(environment=environment, name=name, identifier=identifier)
-    _stamp(feed, actor=actor)
+    feed.record_edit_by(actor)
     feed.save()
     return feed
 
 
 @transaction.atomic
 def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
-    _require_content_write(environment=feed.environment, actor=actor)
+    require_content_write(environment=feed.environment, actor=actor)
     _refuse_duplicate(
         Feed,
         field="identifier",
@@ -218,7 +202,7 @@ def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
         label="feed",
     )
     feed.name, feed.identifier = name, identifier
-    _stamp(feed, actor=actor)
+    feed.record_edit_by(actor)
     feed.save()
     return feed
 
@@ -226,7 +210,7 @@ def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
 @transaction.atomic
 def feed_delete(*, feed: Feed, actor) -> None:
     """Delete a feed that no in-app step uses; otherwise refuse, naming the workflows."""
-    _require_content_write(environment=feed.environment, actor=actor)
+    require_content_write(environment=feed.environment, actor=actor)
     users = sorted(
         set(
             Step.objects.filter(feed=feed)
@@ -261,7 +245,7 @@ def _save_workflow(workflow: Workflow) -> Workflow:
 def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
     """Create a workflow from ``WORKFLOW_FIELDS``. The identifier must be unique in
     ``environment`` (ValidationError on ``identifier`` otherwise)."""
-    _require_content_write(environment=environment, actor=actor)
+    require_content_write(environment=environment, actor=actor)
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
         raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
@@ -275,13 +259,13 @@ def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
         label="workflow",
     )
     workflow = Workflow(environment=environment, **fields)
-    _stamp(workflow, actor=actor)
+    workflow.record_edit_by(actor)
     return _save_workflow(workflow)
 
 
 @transaction.atomic
 def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
-    _require_content_write(environment=workflow.environment, actor=actor)
+    require_content_write(environment=workflow.environment, actor=actor)
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
         raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
@@ -297,13 +281,13 @@ def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
         )
     for name, value in fields.items():
         setattr(workflow, name, value)
-    _stamp(workflow, actor=actor)
+    workflow.record_edit_by(actor)
     return _save_workflow(workflow)
 
 
 @transaction.atomic
 def workflow_delete(*, workflow: Workflow, actor) -> None:
-    _require_content_write(environment=workflow.environment, actor=actor)
+    require_content_write(environment=workflow.environment, actor=actor)
     workflow.delete()
 
 
@@ -334,7 +318,7 @@ def _channel_fields(channel: str, values: dict[str, Any]) -> dict[str, Any]:
 def step_create(*, workflow: Workflow, channel: str, actor, **values) -> Step:
     """Append a step. Raises ValidationError ``{field: "Line n: …"}`` on a template that does
     not parse, and saves nothing then."""
-    _require_content_write(environment=workflow.environment, actor=actor)
+    require_content_write(environment=workflow.environment, actor=actor)
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel “{channel}”."})
     values = _channel_fields(channel, values)
@@ -354,7 +338,7 @@ def step_create(*, workflow: Workflow, channel: str, actor, **values) -> Step:
 @transaction.atomic
 def step_update(*, step: Step, actor, **values) -> Step:
     """Save a step's content; like ``step_create``, nothing is saved if a template is invalid."""
-    _require_content_write(environment=step.environment, actor=actor)
+    require_content_write(environment=step.environment, actor=actor)
     values = _channel_fields(step.channel, {**_current_step_values(step), **values})
     _validate_step(environment=step.environment, channel=step.channel, values=values)
     for name, value in values.items():
@@ -378,7 +362,7 @@ def _renumber(workflow: Workflow, ordered: list[Step]) -> None:
 @transaction.atomic
 def step_move(*, step: Step, direction: str, actor) -> Step:
     """Move a step one place ``"up"`` or ``"down"``; at either end it stays where it is."""
-    _require_content_write(environment=step.environment, actor=actor)
+    require_content_write(environment=step.environment, actor=actor)
     if direction not in ("up", "down"):
         raise ValidationError(f"Unknown direction “{direction}”.")
     ordered = list(
@@ -395,7 +379,7 @@ def step_move(*, step: Step, direction: str, actor) -> Step:
 
 @transaction.atomic
 def step_delete(*, step: Step, actor) -> None:
-    _require_content_write(environment=step.environment, actor=actor)
+    require_content_write(environment=step.environment, actor=actor)
     workflow = step.workflow
     step.delete()
     _renumber(workflow, list(Step.objects.filter(workflow=workflow).order_by("position")))

@@ -66,15 +66,8 @@ def edit_page(view):
     return guarded
 
 
-def _scope(request) -> dict:
-    return {
-        "organization_slug": request.organization.slug,
-        "environment_slug": request.environment.slug,
-    }
-
-
 def _editor_url(request, workflow) -> str:
-    return reverse("workflows:detail", kwargs={**_scope(request), "pk": workflow.pk})
+    return reverse("workflows:detail", kwargs={**request.environment.url_kwargs, "pk": workflow.pk})
 
 
 def _workflow_or_404(pk) -> Workflow:
@@ -231,7 +224,7 @@ def workflow_delete_view(request, organization_slug, environment_slug, pk):
     if request.method == "POST":
         services.workflow_delete(workflow=workflow, actor=request.user)
         messages.success(request, f"Deleted the workflow “{workflow.name}”.")
-        return redirect("workflows:index", **_scope(request))
+        return redirect("workflows:index", **request.environment.url_kwargs)
     step_count = workflow.steps.count()
     return TemplateResponse(
         request,
@@ -376,7 +369,7 @@ def _preview_context(request, workflow, step) -> dict:
     if step.channel == Channel.EMAIL and context["preview"].problem is None:
         document_url = reverse(
             "workflows:email_document",
-            kwargs={**_scope(request), "pk": workflow.pk, "step_pk": step.pk},
+            kwargs={**request.environment.url_kwargs, "pk": workflow.pk, "step_pk": step.pk},
         )
         context["email_document_url"] = (
             f"{document_url}?{urlencode({'payload': json.dumps(payload)})}"
@@ -471,7 +464,7 @@ def workflow_group_create_view(request, organization_slug, environment_slug):
             messages.success(request, f"Created the group “{group.name}”.")
             if request.htmx:
                 return _group_page(request, form=WorkflowGroupForm())
-            return redirect("workflow_groups:index", **_scope(request))
+            return redirect("workflow_groups:index", **request.environment.url_kwargs)
     return _group_page(request, form=form)
 
 
@@ -491,7 +484,7 @@ def workflow_group_edit(request, organization_slug, environment_slug, pk):
             form.add_error(None, invalid)
         else:
             messages.success(request, "Saved the group.")
-            return redirect("workflow_groups:index", **_scope(request))
+            return redirect("workflow_groups:index", **request.environment.url_kwargs)
     return TemplateResponse(
         request,
         "workflows/simple_form.html",
@@ -499,7 +492,7 @@ def workflow_group_edit(request, organization_slug, environment_slug, pk):
             "title": f"Edit the group “{_group_or_404(pk).name}”",
             "form": form,
             "submit_label": "Save group",
-            "cancel_url": reverse("workflow_groups:index", kwargs=_scope(request)),
+            "cancel_url": reverse("workflow_groups:index", kwargs=request.environment.url_kwargs),
         },
     )
 
@@ -518,7 +511,7 @@ def workflow_group_delete_view(request, organization_slug, environment_slug, pk)
             refusal = " ".join(refused.messages)
         else:
             messages.success(request, f"Deleted the group “{group.name}”.")
-            return redirect("workflow_groups:index", **_scope(request))
+            return redirect("workflow_groups:index", **request.environment.url_kwargs)
     users = selectors.workflows_using_group(group=group)
     return TemplateResponse(
         request,
@@ -533,7 +526,7 @@ def workflow_group_delete_view(request, organization_slug, environment_slug, pk)
             "another group before deleting it:",
             "is_default_group": group.name == DEFAULT_GROUP_NAME,
             "confirm_label": "Delete group",
-            "cancel_url": reverse("workflow_groups:index", kwargs=_scope(request)),
+            "cancel_url": reverse("workflow_groups:index", kwargs=request.environment.url_kwargs),
         },
         status=409 if refusal else 200,
     )
@@ -580,7 +573,7 @@ def feed_create_view(request, organization_slug, environment_slug):
             messages.success(request, f"Created the feed “{feed.name}”.")
             if request.htmx:
                 return _feed_page(request, form=FeedForm(environment=request.environment))
-            return redirect("feeds:index", **_scope(request))
+            return redirect("feeds:index", **request.environment.url_kwargs)
     return _feed_page(request, form=form)
 
 
@@ -598,7 +591,7 @@ def feed_edit(request, organization_slug, environment_slug, pk):
             form.add_error(None, invalid)
         else:
             messages.success(request, "Saved the feed.")
-            return redirect("feeds:index", **_scope(request))
+            return redirect("feeds:index", **request.environment.url_kwargs)
     return TemplateResponse(
         request,
         "workflows/simple_form.html",
@@ -606,7 +599,7 @@ def feed_edit(request, organization_slug, environment_slug, pk):
             "title": f"Edit the feed “{_feed_or_404(pk).name}”",
             "form": form,
             "submit_label": "Save feed",
-            "cancel_url": reverse("feeds:index", kwargs=_scope(request)),
+            "cancel_url": reverse("feeds:index", kwargs=request.environment.url_kwargs),
         },
     )
 
@@ -625,7 +618,7 @@ def feed_delete_view(request, organization_slug, environment_slug, pk):
             refusal = " ".join(refused.messages)
         else:
             messages.success(request, f"Deleted the feed “{feed.name}”.")
-            return redirect("feeds:index", **_scope(request))
+            return redirect("feeds:index", **request.environment.url_kwargs)
     return TemplateResponse(
         request,
         "workflows/confirm_delete.html",
@@ -638,7 +631,7 @@ def feed_delete_view(request, organization_slug, environment_slug, pk):
             "blockers_intro": f"In-app steps of these workflows post into “{feed.name}”. "
             "Point them at another feed before deleting it:",
             "confirm_label": "Delete feed",
-            "cancel_url": reverse("feeds:index", kwargs=_scope(request)),
+            "cancel_url": reverse("feeds:index", kwargs=request.environment.url_kwargs),
         },
         status=409 if refusal else 200,
     )
