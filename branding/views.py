@@ -19,6 +19,7 @@ from branding.services import (
 from environments.guards import role_required_for_writes, writable_environment_required
 from environments.permissions import EDITORS
 from environments.refusals import refusal_response
+from environments.switcher import switches_by_origin
 
 
 def _can_edit(request) -> bool:
@@ -64,6 +65,7 @@ def layout_new(request, organization_slug, environment_slug):
     return TemplateResponse(request, "branding/layout_form.html", {"form": form, "layout": None})
 
 
+@switches_by_origin(Layout)
 @writable_environment_required
 @role_required_for_writes(*EDITORS)
 @require_http_methods(["GET", "POST"])

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from environments.guards import role_required_for_writes, writable_environment_required
 from environments.permissions import EDITORS
 from environments.refusals import read_only_refusal
+from environments.switcher import switches_by_origin
 from workflows import selectors, services
 from workflows.forms import (
     FeedForm,
@@ -187,6 +188,7 @@ def _editor_response(request, workflow, *, fragment: str | None = None, status=2
     return _announcing_changes(request, response)
 
 
+@switches_by_origin(Workflow)
 @writable_environment_required
 @role_required_for_writes(*EDITORS)
 @require_http_methods(["GET", "POST"])

@@ -61,3 +61,38 @@ def test_writes_without_a_csrf_token_are_refused(tenant):
     client.force_login(tenant.admin.user, backend="django.contrib.auth.backends.ModelBackend")
     response = client.post(tenant.url(tenant.development, "api-keys/new/"), {"name": "x"})
     assert response.status_code == 403
+
+
+def _switcher_links(page: str) -> str:
+    return page[
+        page.index("environment-switcher") : page.index(
+            "</details>", page.index("environment-switcher")
+        )
+    ]
+
+
+def test_switching_from_a_workflow_opens_the_same_workflow_downstream(
+    client, login, tenant, other_tenant
+):
+    from tests.factories import WorkflowFactory
+
+    development = WorkflowFactory(environment=tenant.development, name="Receipt")
+    production = WorkflowFactory(
+        environment=tenant.production, name="Receipt", origin_id=development.origin_id
+    )
+    WorkflowFactory(environment=other_tenant.production, origin_id=development.origin_id)
+    only_in_development = WorkflowFactory(environment=tenant.development)
+    login(tenant.viewer.user)
+
+    page = client.get(
+        tenant.url(tenant.development, f"workflows/{development.pk}/")
+    ).content.decode()
+    assert (
+        f'href="{tenant.url(tenant.production, f"workflows/{production.pk}/")}"'
+        in _switcher_links(page)
+    )
+
+    page = client.get(
+        tenant.url(tenant.development, f"workflows/{only_in_development.pk}/")
+    ).content.decode()
+    assert f'href="{tenant.url(tenant.production, "workflows/")}"' in _switcher_links(page)
