@@ -49,3 +49,9 @@ class MemberAddForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, label="Organization name", help_text="It gets Development and Production."
+    )

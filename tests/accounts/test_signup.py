@@ -83,3 +83,27 @@ def test_organization_slugs_stay_unique_and_avoid_reserved_words(db):
     )
     assert [first.organization.slug, second.organization.slug] == ["acme", "acme-2"]
     assert reserved.organization.slug == "accounts-org"
+
+
+def test_a_signed_in_user_creates_another_organization(client, login, tenant):
+    user = tenant.editor.user
+    login(user)
+    response = client.post("/accounts/organizations/new/", {"name": "Side Project"})
+    page = response.content.decode()
+    assert "Side Project is ready" in page
+    assert len(re.findall(r"herald_sk_[A-Za-z0-9_-]{43}", page)) == 2
+    organization = Organization.objects.get(name="Side Project")
+    assert Membership.objects.get(organization=organization, user=user).role == Role.ADMIN
+    assert organization.environments.get(name="Production").upstream.name == "Development"
+    # The old organization is untouched and the switcher now offers both.
+    assert Membership.objects.get(organization=tenant.organization, user=user).role == Role.EDITOR
+    switcher = client.get(tenant.url(tenant.development)).content.decode()
+    assert 'href="/side-project/"' in switcher
+
+
+def test_creating_an_organization_needs_a_login_and_a_name(client, login, tenant):
+    assert client.post("/accounts/organizations/new/", {"name": "X"}).status_code == 302
+    login(tenant.viewer.user)
+    response = client.post("/accounts/organizations/new/", {"name": ""})
+    assert "This field is required." in response.content.decode()
+    assert Organization.objects.count() == 1
