@@ -144,6 +144,21 @@ def change_count(request, organization_slug, environment_slug):
     return TemplateResponse(request, "changes/nav.html#count", context)
 
 
+@environment_local
+@require_GET
+def change_summary(request, organization_slug, environment_slug):
+    """The overview's release card: what is pending downstream, and the last promotion."""
+    change_set = change_set_for(request.environment)
+    context = {
+        "summary_loaded": True,
+        "downstream": downstream_of(request.environment),
+        "change_counts": change_set.counts() if change_set is not None else None,
+        "changes_pending_count": len(change_set) if change_set is not None else None,
+        "last_promotion": promotion_list(request.environment).first(),
+    }
+    return TemplateResponse(request, "changes/overview_card.html#summary", context)
+
+
 def _row_response(request, change, *, status=200, **extra):
     response = TemplateResponse(
         request,
