@@ -58,8 +58,16 @@ def page(chromium, live_server, plain_static_storage):
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
-    errors = []
+    errors, failed_responses = [], []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "response",
+        lambda response: (
+            failed_responses.append(f"{response.status} {response.request.method} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
     page.on(
         "console",
         lambda message: errors.append(message.text) if message.type == "error" else None,
@@ -67,7 +75,9 @@ def page(chromium, live_server, plain_static_storage):
     yield page
     context.close()
     # A CSP violation or a script error in any page is a failure of the test that saw it.
-    assert not errors, f"The browser reported errors: {errors}"
+    assert not errors, (
+        f"The browser reported errors: {errors}; failed responses: {failed_responses}"
+    )
 
 
 @pytest.fixture
