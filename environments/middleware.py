@@ -3,6 +3,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Membership
 from environments.guards import SAFE_METHODS
@@ -31,7 +32,11 @@ class EnvironmentScopeMiddleware:
         if organization_slug is None:
             return self.get_response(request)
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            login_redirect = redirect_to_login(request.get_full_path())
+            if getattr(request, "htmx", False):
+                # A fragment request must not swap the login page into part of a page.
+                return HttpResponseClientRedirect(login_redirect["Location"])
+            return login_redirect
 
         membership = (
             Membership.objects.select_related("organization")

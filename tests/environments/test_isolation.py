@@ -11,6 +11,16 @@ def test_anonymous_users_are_sent_to_log_in(client, tenant):
     assert response["Location"] == f"/accounts/login/?next={tenant.url(tenant.development)}"
 
 
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_log_in(client, tenant):
+    response = client.get(
+        tenant.url(tenant.development, "changes/count/"), headers={"HX-Request": "true"}
+    )
+    assert (
+        response["HX-Redirect"]
+        == f"/accounts/login/?next={tenant.url(tenant.development, 'changes/count/')}"
+    )
+
+
 @pytest.mark.parametrize("path", ["", "api-keys/", "members/"])
 def test_non_members_get_404_on_every_page(client, login, tenant, other_tenant, path):
     login(other_tenant.admin.user)
