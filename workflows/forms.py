@@ -198,6 +198,7 @@ class PreviewForm(forms.Form):
     payload = forms.CharField(
         label="Sample payload (JSON)",
         required=False,
+        max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         help_text="The data your backend sends with the trigger. The subscriber is a sample: "
         "Ada Lovelace, ada@example.com.",
@@ -214,6 +215,11 @@ class PreviewForm(forms.Form):
         except json.JSONDecodeError as error:
             raise forms.ValidationError(
                 f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+            ) from error
+        except (ValueError, RecursionError) as error:
+            # Numbers too long to convert, or nesting too deep to parse.
+            raise forms.ValidationError(
+                "This JSON cannot be used: its numbers are too long or it is nested too deeply."
             ) from error
         if not isinstance(payload, dict):
             raise forms.ValidationError(

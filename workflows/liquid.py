@@ -187,3 +187,13 @@ def template_render(source: str, scope: dict, *, html: bool = False) -> str:
         raise RenderLimitExceeded(_problem_from(error)) from error
     except LiquidError as error:
         raise TemplateRenderError(_problem_from(error)) from error
+    except (ArithmeticError, TypeError, ValueError, RecursionError) as error:
+        # Filters run on payload data the template cannot vouch for (`modulo: 0`, `sum` of
+        # mixed types): a bad value is the template's problem to report, not a server error.
+        raise TemplateRenderError(
+            TemplateProblem(
+                line=None,
+                message="A filter cannot work on this data (for example a division by zero, or "
+                "a number filter given text).",
+            )
+        ) from error

@@ -106,3 +106,14 @@ class TestRendering:
         source = "{% for i in (1..100000) %}x{% endfor %}"
         with pytest.raises(RenderLimitExceeded):
             template_render(source, {})
+
+
+def test_a_filter_failing_on_the_data_is_a_render_error_not_a_crash():
+    from workflows.liquid import TemplateRenderError, template_render
+
+    for source, payload in [
+        ("{{ payload.n | modulo: 0 }}", {"n": 1.5}),
+        ("{{ payload.items | sum }}", {"items": [1, "a", [2]]}),
+    ]:
+        with pytest.raises(TemplateRenderError, match="A filter cannot work on this data"):
+            template_render(source, {"payload": payload})

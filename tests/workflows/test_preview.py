@@ -209,3 +209,24 @@ def test_production_can_preview_its_copies(client, login, tenant, production_con
 )
 def test_sample_payloads(paths, payload):
     assert sample_payload_for(paths) == payload
+
+
+def test_json_that_python_cannot_hold_gets_a_message_not_a_500(client, login, tenant, content):
+    login(tenant.viewer.user)
+    for payload in ('{"n": ' + "9" * 5000 + "}", "[" * 20000 + "]" * 20000):
+        response = _preview(client, tenant, content.in_app, payload, headers=HTMX)
+        assert response.status_code == 200
+        assert "numbers are too long or it is nested too deeply" in response.content.decode()
+
+
+def test_a_filter_failing_on_the_payload_is_shown_not_a_500(client, login, tenant, content):
+    from workflows.services import step_update
+
+    with environment_scope(tenant.development):
+        step_update(
+            step=content.in_app, actor=tenant.editor.user, body="{{ payload.n | modulo: 0 }}"
+        )
+    login(tenant.viewer.user)
+    response = _preview(client, tenant, content.in_app, '{"n": 1.5}', headers=HTMX)
+    assert response.status_code == 200
+    assert "A filter cannot work on this data" in response.content.decode()
