@@ -41,6 +41,10 @@ class EmailAuthenticationForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self):
+        # Emails are stored in lower case; throttling counts failures against the same name.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label="Email of an existing Herald user")

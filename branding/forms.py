@@ -30,6 +30,11 @@ class LayoutForm(forms.Form):
         cleaned = super().clean()
         if not cleaned.get("identifier") and cleaned.get("name"):
             cleaned["identifier"] = slugify(cleaned["name"])[:80]
+            if not cleaned["identifier"]:
+                self.add_error(
+                    "identifier",
+                    "This name gives no identifier: enter one with letters, digits or hyphens.",
+                )
         return cleaned
 
 

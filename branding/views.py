@@ -16,7 +16,11 @@ from branding.services import (
     layout_make_default,
     layout_update,
 )
-from environments.guards import role_required_for_writes, writable_environment_required
+from environments.guards import (
+    edit_page,
+    role_required_for_writes,
+    writable_environment_required,
+)
 from environments.permissions import EDITORS
 from environments.refusals import refusal_response
 from environments.switcher import switches_by_origin
@@ -49,6 +53,7 @@ def layout_index(request, organization_slug, environment_slug):
 
 @writable_environment_required
 @role_required_for_writes(*EDITORS)
+@edit_page
 @require_http_methods(["GET", "POST"])
 def layout_new(request, organization_slug, environment_slug):
     form = LayoutForm(request.POST or None, initial={"html": STARTER_LAYOUT_HTML})
@@ -98,6 +103,7 @@ def layout_default(request, organization_slug, environment_slug, pk):
 
 @writable_environment_required
 @role_required_for_writes(*EDITORS)
+@edit_page
 @require_http_methods(["GET", "POST"])
 def layout_remove(request, organization_slug, environment_slug, pk):
     layout = _layout_or_404(pk)

@@ -63,3 +63,18 @@ def role_required(*roles: str):
         return guarded
 
     return decorator
+
+
+def edit_page(view):
+    """Refuse even the GET of a page that exists only to edit (forms, confirmations), so a
+    read-only environment or a viewer never sees an edit form."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if request.environment.is_read_only:
+            return read_only_refusal(request)
+        if not request.membership.can_edit:
+            raise PermissionDenied("Your role can read this content but not change it.")
+        return view(request, *args, **kwargs)
+
+    return guarded

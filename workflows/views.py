@@ -7,11 +7,10 @@ the context). Every view that writes is guarded by ``writable_environment_requir
 
 import json
 from dataclasses import dataclass
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -22,9 +21,12 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from environments.guards import role_required_for_writes, writable_environment_required
+from environments.guards import (
+    edit_page,
+    role_required_for_writes,
+    writable_environment_required,
+)
 from environments.permissions import EDITORS
-from environments.refusals import read_only_refusal
 from environments.switcher import switches_by_origin
 from workflows import selectors, services
 from workflows.forms import (
@@ -50,21 +52,6 @@ WORKFLOWS_PER_PAGE = 20
 def can_write(request) -> bool:
     """Whether to render edit controls. Only a reflection: the server decides on each write."""
     return request.membership.can_edit and not request.environment.is_read_only
-
-
-def edit_page(view):
-    """Refuse even the GET of a page that exists only to edit (forms, confirmations), so a
-    read-only environment or a viewer never sees an edit form."""
-
-    @wraps(view)
-    def guarded(request, *args, **kwargs):
-        if request.environment.is_read_only:
-            return read_only_refusal(request)
-        if not request.membership.can_edit:
-            raise PermissionDenied("Viewers can read workflows but not change them.")
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 def _editor_url(request, workflow) -> str:

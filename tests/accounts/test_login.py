@@ -42,3 +42,12 @@ def test_repeated_failures_lock_the_login_even_with_the_right_password(client, t
     other = tenant.viewer.user
     response = client.post("/accounts/login/", {"username": other.email, "password": TEST_PASSWORD})
     assert response.status_code == 302
+
+
+def test_the_email_is_not_case_sensitive(client, tenant):
+    user = tenant.editor.user
+    response = client.post(
+        "/accounts/login/", {"username": f"  {user.email.upper()} ", "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)

@@ -139,3 +139,25 @@ def test_production_shows_layouts_read_only(client, login, tenant, other_tenant)
     assert "<form" not in detail.split('id="content"')[1].split("</main>")[0]
     response = client.post(tenant.url(tenant.production, f"layouts/{layout.pk}/default/"))
     assert response.status_code == 403
+
+
+def test_a_name_without_latin_letters_asks_for_an_identifier(client, login, tenant):
+    login(tenant.editor.user)
+    response = client.post(
+        tenant.url(tenant.development, "layouts/new/"),
+        {"name": "日本語", "identifier": "", "html": GOOD_HTML},
+    )
+    assert "This name gives no identifier" in response.content.decode()
+    assert not Layout.unscoped_across_environments.exists()
+
+
+def test_edit_only_pages_refuse_viewers_and_production_even_on_get(client, login, tenant):
+    layout = LayoutFactory(environment=tenant.production)
+    login(tenant.viewer.user)
+    assert client.get(tenant.url(tenant.development, "layouts/new/")).status_code == 403
+    login(tenant.admin.user)
+    assert client.get(tenant.url(tenant.production, "layouts/new/")).status_code == 403
+    assert (
+        client.get(tenant.url(tenant.production, f"layouts/{layout.pk}/delete/")).status_code == 403
+    )
+    assert client.get(tenant.url(tenant.development, "layouts/new/")).status_code == 200

@@ -331,4 +331,4 @@ def test_edit_forms_are_not_shown_to_viewers(client, login, tenant, content, nam
     login(tenant.viewer.user)
     response = client.get(_url(tenant, tenant.development, name, *args(content)))
     assert response.status_code == 403
-    assert "Viewers can read workflows but not change them." in response.content.decode()
+    assert "Your role can read this content but not change it." in response.content.decode()
