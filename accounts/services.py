@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import Membership, Organization, Role, User
@@ -43,7 +43,14 @@ def organization_create(*, name: str, owner: User) -> tuple[Organization, list[I
 @transaction.atomic
 def user_sign_up(*, email: str, password: str, name: str, organization_name: str) -> SignUp:
     """Create the user, their organization and its environments in one transaction."""
-    user = User.objects.create_user(email=email, password=password, name=name)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, name=name)
+    except IntegrityError as clash:
+        # Two sign-ups with one email raced past the form's check.
+        raise ValidationError(
+            {"email": "An account with this email already exists. Log in instead."}
+        ) from clash
     organization, issued_keys = organization_create(name=organization_name, owner=user)
     return SignUp(user=user, organization=organization, issued_keys=issued_keys)
 

@@ -36,7 +36,11 @@ def signup(request):
         return redirect("home")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result = user_sign_up(**form.cleaned_data)
+        try:
+            result = user_sign_up(**form.cleaned_data)
+        except ValidationError as refused:
+            form.add_error(None, refused)
+            return TemplateResponse(request, "accounts/signup.html", {"form": form})
         login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
         # Rendered, not redirected: this response is the one place the new secrets appear.
         response = TemplateResponse(

@@ -1,4 +1,4 @@
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
@@ -6,6 +6,7 @@ from branding.models import Brand, Layout
 from branding.uploads import logo_extension_of, logo_file_name
 from environments.models import Environment
 from environments.permissions import require_content_write
+from environments.services import save_or_refuse_clash
 from workflows.liquid import template_problem, template_variables
 
 CONTENT_PLACEHOLDER = "content"
@@ -38,6 +39,12 @@ def _validate_layout(*, layout: Layout) -> None:
         raise ValidationError(errors)
 
 
+LAYOUT_CLASH = (
+    "Another layout with this identifier, or another default, was saved at the same moment. "
+    "Check the layouts and try again."
+)
+
+
 def _make_only_default(layout: Layout) -> None:
     # Unset the others first: the database allows one default per environment.
     Layout.objects.filter(is_default=True).exclude(pk=layout.pk).update(is_default=False)
@@ -55,8 +62,7 @@ def layout_create(
     if layout.is_default:
         _make_only_default(layout)
     layout.record_edit_by(actor)
-    layout.save()
-    return layout
+    return save_or_refuse_clash(layout, field="identifier", message=LAYOUT_CLASH)
 
 
 @transaction.atomic
@@ -78,8 +84,7 @@ def layout_update(
     if layout.is_default:
         _make_only_default(layout)
     layout.record_edit_by(actor)
-    layout.save()
-    return layout
+    return save_or_refuse_clash(layout, field="identifier", message=LAYOUT_CLASH)
 
 
 @transaction.atomic
@@ -147,5 +152,8 @@ def brand_update(
     elif remove_logo:
         brand.logo = ""
     brand.record_edit_by(actor)
-    brand.save()
-    return brand
+    return save_or_refuse_clash(
+        brand,
+        field=NON_FIELD_ERRORS,
+        message="Someone saved the brand at the same moment. Reload the page and try again.",
+    )

@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -119,3 +119,15 @@ def api_key_authenticate(*, secret: str) -> ApiKey | None:
     if ApiKey.unscoped_across_environments.filter(stale, pk=api_key.pk).update(last_used_at=now):
         api_key.last_used_at = now
     return api_key
+
+
+def save_or_refuse_clash(instance, *, field: str, message: str):
+    """Save ``instance``, or raise ValidationError on ``field`` if a unique constraint refuses
+    it: two saves raced past the form's check, and the database decided. Nothing is saved then,
+    and the surrounding transaction stays usable."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as clash:
+        raise ValidationError({field: message}) from clash
+    return instance

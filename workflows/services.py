@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from environments.models import Environment
 from environments.permissions import require_content_write
+from environments.services import save_or_refuse_clash
 from workflows.liquid import template_problem
 from workflows.models import (
     DEFAULT_GROUP_NAME,
@@ -119,8 +120,7 @@ def workflow_group_create(*, environment: Environment, name: str, actor) -> Work
     )
     group = WorkflowGroup(environment=environment, name=name)
     group.record_edit_by(actor)
-    group.save()
-    return group
+    return save_or_refuse_clash(group, field="name", message=f"The name “{name}” is already taken.")
 
 
 @transaction.atomic
@@ -138,8 +138,7 @@ def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> Workflow
     )
     group.name = name
     group.record_edit_by(actor)
-    group.save()
-    return group
+    return save_or_refuse_clash(group, field="name", message=f"The name “{name}” is already taken.")
 
 
 @transaction.atomic
@@ -186,8 +185,9 @@ def feed_create(*, environment: Environment, name: str, identifier: str, actor) 
     )
     feed = Feed(environment=environment, name=name, identifier=identifier)
     feed.record_edit_by(actor)
-    feed.save()
-    return feed
+    return save_or_refuse_clash(
+        feed, field="identifier", message=f"The identifier “{identifier}” is already taken."
+    )
 
 
 @transaction.atomic
@@ -203,8 +203,9 @@ def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
     )
     feed.name, feed.identifier = name, identifier
     feed.record_edit_by(actor)
-    feed.save()
-    return feed
+    return save_or_refuse_clash(
+        feed, field="identifier", message=f"The identifier “{identifier}” is already taken."
+    )
 
 
 @transaction.atomic
@@ -230,15 +231,11 @@ def feed_delete(*, feed: Feed, actor) -> None:
 
 
 def _save_workflow(workflow: Workflow) -> Workflow:
-    try:
-        with transaction.atomic():
-            workflow.save()
-    except IntegrityError as clash:
-        # Two saves raced past the form's check; the constraint decided.
-        raise ValidationError(
-            {"identifier": f"The identifier “{workflow.identifier}” is already taken."}
-        ) from clash
-    return workflow
+    return save_or_refuse_clash(
+        workflow,
+        field="identifier",
+        message=f"The identifier “{workflow.identifier}” is already taken.",
+    )
 
 
 @transaction.atomic
