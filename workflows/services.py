@@ -320,6 +320,8 @@ def step_create(*, workflow: Workflow, channel: str, actor, **values) -> Step:
         raise ValidationError({"channel": f"Unknown channel “{channel}”."})
     values = _channel_fields(channel, values)
     _validate_step(environment=workflow.environment, channel=channel, values=values)
+    # Lock the workflow so two concurrent appends cannot take the same position.
+    Workflow.objects.select_for_update().filter(pk=workflow.pk).exists()
     last = Step.objects.filter(workflow=workflow).aggregate(last=Max("position"))["last"]
     step = Step.objects.create(
         environment=workflow.environment,
@@ -363,7 +365,9 @@ def step_move(*, step: Step, direction: str, actor) -> Step:
     if direction not in ("up", "down"):
         raise ValidationError(f"Unknown direction “{direction}”.")
     ordered = list(
-        Step.objects.select_for_update().filter(workflow_id=step.workflow_id).order_by("position")
+        Step.objects.select_for_update()
+        .filter(workflow_id=step.workflow_id)
+        .order_by("position", "pk")
     )
     index = next(i for i, candidate in enumerate(ordered) if candidate.pk == step.pk)
     target = index - 1 if direction == "up" else index + 1
@@ -379,5 +383,6 @@ def step_delete(*, step: Step, actor) -> None:
     require_content_write(environment=step.environment, actor=actor)
     workflow = step.workflow
     step.delete()
-    _renumber(workflow, list(Step.objects.filter(workflow=workflow).order_by("position")))
+    ordered = Step.objects.select_for_update().filter(workflow=workflow).order_by("position", "pk")
+    _renumber(workflow, list(ordered))
     _touch_workflow(workflow, actor=actor)
