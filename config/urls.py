@@ -28,6 +28,7 @@ urlpatterns = [
 ]
 
 handler403 = "environments.views.permission_denied"
+handler404 = "environments.views.page_not_found"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

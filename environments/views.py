@@ -113,6 +113,18 @@ def api_key_revoke_view(request, organization_slug, environment_slug, pk):
     return TemplateResponse(request, "environments/api_key_revoke.html", {"api_key": api_key})
 
 
+def page_not_found(request, exception=None):
+    """404. For htmx, a message in the messages area instead of a page swapped into a part."""
+    if getattr(request, "htmx", False):
+        return refusal_response(
+            request,
+            message="This no longer exists: it may have been deleted meanwhile. Reload the page.",
+            status=404,
+            title="Not found",
+        )
+    return TemplateResponse(request, "404.html", status=404)
+
+
 def permission_denied(request, exception=None):
     message = str(exception) if exception and str(exception) else "You are not allowed to do this."
     return refusal_response(request, message=message, status=403)

@@ -388,6 +388,8 @@ EMAIL_DOCUMENT_CSP = {
     "frame-ancestors": [CSP.SELF],
     "base-uri": [CSP.NONE],
     "form-action": [CSP.NONE],
+    # Opened directly rather than in the preview frame, the document is still a sandbox.
+    "sandbox": True,
 }
 
 

@@ -96,3 +96,17 @@ def test_switching_from_a_workflow_opens_the_same_workflow_downstream(
         tenant.url(tenant.development, f"workflows/{only_in_development.pk}/")
     ).content.decode()
     assert f'href="{tenant.url(tenant.production, "workflows/")}"' in _switcher_links(page)
+
+
+def test_an_htmx_404_is_a_message_not_a_page_inside_a_fragment(client, login, tenant):
+    login(tenant.admin.user)
+    response = client.get(
+        tenant.url(tenant.development, "api-keys/999999/rotate/"), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 404
+    assert response["HX-Retarget"] == "#messages"
+    assert "This no longer exists" in response.content.decode()
+    assert "<html" not in response.content.decode()
+    page = client.get(tenant.url(tenant.development, "api-keys/999999/rotate/"))
+    assert page.status_code == 404
+    assert "There is nothing here" in page.content.decode()

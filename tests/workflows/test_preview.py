@@ -121,6 +121,7 @@ def test_the_email_preview_frames_the_composed_document(client, login, tenant, c
     csp = document["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "frame-ancestors 'self'" in csp
     assert "script-src" not in csp
+    assert "; sandbox" in csp
     assert document["X-Frame-Options"] == "SAMEORIGIN"
 
 
