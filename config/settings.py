@@ -1,5 +1,7 @@
 """Herald's settings: one module, configured from the environment (see README, "Configuration")."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -79,8 +81,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # Tests use a file too: the browser tests' live server answers from several threads at
-    # once, and threads cannot share one in-memory SQLite connection.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # once, and threads cannot share one in-memory SQLite connection. One file per test run,
+    # so two runs side by side do not trample each other.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"herald-test-{os.getpid()}.sqlite3")
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
