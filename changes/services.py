@@ -1,10 +1,24 @@
 """Promotion: the only code that writes into a read-only environment.
 
-Every service here runs in one transaction and locks the environment it writes
-(``select_for_update`` on its row), so two operators promoting at once are serialised: the
-second one computes the changes again after the first has committed and sees only what is
-left. A change already applied is skipped, never applied twice. If anything fails, the
-transaction rolls back and every change stays pending.
+Every service here runs in one transaction and starts by locking every environment of the
+organization (``_lock_environments``), so promotions, discards, reverts and inserts in one
+organization run one after the other: the second computes the changes again after the first
+has committed and sees only what is left. A change already applied is skipped, never applied
+twice. If anything fails, the transaction rolls back and every change stays pending.
+
+The locks:
+
+- All of the organization's environments (there are a few), always in primary-key order, so
+  two services never wait for each other in opposite orders.
+- ``FOR NO KEY UPDATE``: it excludes the other services but not the ``KEY SHARE`` lock that a
+  foreign-key insert takes, so API keys and runtime data keep flowing into Production during a
+  promotion, and recording a promotion (which references both environments) never waits.
+- Only ``environment_insert`` takes ``FOR UPDATE``: it rewrites ``upstream``, a key column.
+- The chain (who is downstream of whom) is read after the locks are held, never before, so a
+  promotion racing an insert writes into the new environment, not past it.
+
+SQLite ignores all of this (it has no row locks; its immediate transactions let one writer in at
+a time), which serialises the services just the same.
 
 Reads and writes go through ``unscoped_across_environments`` (in ``changes.registry``): this
 module is one of the audited places that work on two environments at once.
@@ -14,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -312,18 +327,60 @@ def _record(
     return promotion
 
 
-def _lock(environment: Environment) -> Environment:
-    return Environment.objects.select_for_update().get(pk=environment.pk)
+def _lock_environments(*, organization, for_key_update: bool = False) -> dict[UUID, Environment]:
+    """Lock every environment of ``organization`` until the transaction ends; return them by pk,
+    read after the locks are held (so ``upstream`` is the chain as it is now, not as it was).
+
+    ``for_key_update`` takes ``FOR UPDATE`` instead of ``FOR NO KEY UPDATE``, for a service that
+    changes ``upstream``. Must run inside a transaction.
+    """
+    locked_pks = None
+    while True:
+        # No select_related: joined rows (the organization) would be locked too.
+        environments = {
+            environment.pk: environment
+            for environment in Environment.objects.filter(organization=organization)
+            .order_by("pk")
+            .select_for_update(no_key=not for_key_update)
+        }
+        # A query that waited for a lock still answers from the snapshot it started with: an
+        # environment inserted meanwhile is missing. The next query sees it (and locks it);
+        # none can appear after that while we hold the others.
+        if environments.keys() == locked_pks:
+            break
+        locked_pks = environments.keys()
+    for environment in environments.values():
+        environment.organization = organization  # one organization; spares a query per row
+    return environments
 
 
-def _promotion_target(*, source: Environment, actor) -> Environment:
+def _downstream_of(
+    environment: Environment, environments: dict[UUID, Environment]
+) -> Environment | None:
+    return next(
+        (other for other in environments.values() if other.upstream_id == environment.pk), None
+    )
+
+
+def _locked(environment: Environment, environments: dict[UUID, Environment]) -> Environment:
+    """``environment`` as locked, or a refusal if it was deleted meanwhile."""
+    try:
+        return environments[environment.pk]
+    except KeyError:
+        raise PromotionRefused(f"{environment.name} no longer exists.") from None
+
+
+def _promotion_target(*, source: Environment, actor) -> tuple[Environment, Environment]:
+    """Lock the organization's environments; return ``source`` and its downstream as locked."""
     require_role(user=actor, organization=source.organization, roles=EDITORS)
-    target = Environment.objects.filter(upstream=source).first()
+    environments = _lock_environments(organization=source.organization)
+    source = _locked(source, environments)
+    target = _downstream_of(source, environments)
     if target is None:
         raise PromotionRefused(
             f"{source.name} is the last environment: there is nothing downstream to promote to."
         )
-    return _lock(target)
+    return source, target
 
 
 def _stale_message(stale: list[PendingChange]) -> str:
@@ -349,7 +406,7 @@ def changes_apply(
     with ``ChangeEditedSinceReview``. Missing dependencies are included; a dangling delete is
     refused with ``PromotionRefused``.
     """
-    target = _promotion_target(source=source, actor=actor)
+    source, target = _promotion_target(source=source, actor=actor)
     change_set = ChangeSet.compute(source=source, target=target)
     chosen, stale, already_applied = [], [], []
     for change_id, fingerprint in selection:
@@ -383,19 +440,22 @@ def changes_promote_all(
     """Apply every pending change from ``source`` into its downstream, as one promotion.
 
     With ``expected_fingerprint`` (the plan the operator confirmed), a plan that changed since
-    is refused with ``ChangeEditedSinceReview``; a plan with nothing left is a no-op (the second
-    of two concurrent or double-clicked promotions).
+    is refused with ``ChangeEditedSinceReview``, and so is an empty string (no plan reviewed);
+    None skips the check. A plan with nothing left is a no-op (the second of two concurrent or
+    double-clicked promotions).
     """
-    target = _promotion_target(source=source, actor=actor)
+    source, target = _promotion_target(source=source, actor=actor)
     change_set = ChangeSet.compute(source=source, target=target)
     if not change_set.changes:
         return PromotionResult(promotion=None)
     if expected_fingerprint is not None and expected_fingerprint != change_set.fingerprint:
-        raise ChangeEditedSinceReview(
+        message = (
             "The pending changes were edited after you reviewed the plan. Review the new plan "
-            "and confirm again. Nothing was applied.",
-            changes=[],
+            "and confirm again. Nothing was applied."
+            if expected_fingerprint
+            else "Review the plan below, then confirm it. Nothing was applied."
         )
+        raise ChangeEditedSinceReview(message, changes=[])
     writes = plan_writes(
         requested=[_write_from_change(change) for change in change_set.changes],
         target=target,
@@ -443,13 +503,15 @@ def change_discard(*, source: Environment, change_id: str, fingerprint: str, act
     Refused in a read-only source (Staging): its content changes only by promotion.
     """
     require_role(user=actor, organization=source.organization, roles=EDITORS)
+    environments = _lock_environments(organization=source.organization)
+    source = _locked(source, environments)
     if source.is_read_only:
         raise PermissionDenied(
             f"{source.name} is read-only: its content changes only by promotion. Discard the "
-            f"change in {source.upstream.name}, or revert the promotion that brought it here."
+            f"change in {environments[source.upstream_id].name}, or revert the promotion that "
+            "brought it here."
         )
-    source = _lock(source)
-    target = Environment.objects.filter(upstream=source).first()
+    target = _downstream_of(source, environments)
     if target is None:
         raise PromotionRefused(f"{source.name} has no downstream: there is nothing to discard.")
     change_set = ChangeSet.compute(source=source, target=target)
@@ -512,7 +574,7 @@ def promotion_revert(*, promotion: Promotion, actor) -> Promotion:
     entity is no longer as this promotion left it.
     """
     require_role(user=actor, organization=promotion.organization, roles=EDITORS)
-    target = _lock(promotion.target)
+    target = _locked(promotion.target, _lock_environments(organization=promotion.organization))
     reason = promotion_revert_check(promotion=promotion)
     if reason:
         raise PromotionRefused(reason)
@@ -596,17 +658,29 @@ def environment_insert(*, upstream: Environment, name: str, actor) -> InsertedEn
     name = name.strip()
     if not name:
         raise PromotionRefused("Give the new environment a name.")
-    if Environment.objects.filter(organization=organization, name__iexact=name).exists():
-        raise PromotionRefused(f"{organization.name} already has an environment named {name}.")
-    upstream = _lock(upstream)
-    downstream = Environment.objects.select_for_update().filter(upstream=upstream).first()
+    # FOR UPDATE, not FOR NO KEY UPDATE: moving the downstream's ``upstream`` (a unique, so key,
+    # column) needs it on that row. Taken up front, in the same pk order as every service, it
+    # cannot deadlock with them; upgrading a NO KEY lock later would wait mid-transaction for
+    # every foreign-key insert in flight. The cost: inserts referencing this organization's
+    # environments wait for this rare admin action to finish.
+    environments = _lock_environments(organization=organization, for_key_update=True)
+    upstream = _locked(upstream, environments)
+    already_named = f"{organization.name} already has an environment named {name}."
+    if any(environment.name.casefold() == name.casefold() for environment in environments.values()):
+        raise PromotionRefused(already_named)
+    downstream = _downstream_of(upstream, environments)
     if downstream is None:
         raise PromotionRefused(f"{upstream.name} has no downstream environment to insert before.")
-    inserted = Environment.objects.create(
-        organization=organization,
-        name=name,
-        slug=_unique_environment_slug(organization=organization, name=name),
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the refusal below leaves a usable transaction
+            inserted = Environment.objects.create(
+                organization=organization,
+                name=name,
+                slug=_unique_environment_slug(organization=organization, name=name),
+            )
+    except IntegrityError as refused:
+        # Another code path created an environment of this name (or slug) meanwhile.
+        raise PromotionRefused(already_named) from refused
     # One-to-one upstream links: move the downstream first, then attach the new one.
     downstream.upstream = inserted
     downstream.save(update_fields=["upstream"])

@@ -299,7 +299,8 @@ def change_promote_all(request, organization_slug, environment_slug):
             result = changes_promote_all(
                 source=request.environment,
                 actor=request.user,
-                expected_fingerprint=request.POST.get("plan_fingerprint") or None,
+                # Always checked: a form without the reviewed plan's fingerprint is stale.
+                expected_fingerprint=request.POST.get("plan_fingerprint", ""),
             )
         except ChangeEditedSinceReview as stale:
             change_set = change_set_for(request.environment)

@@ -1,5 +1,7 @@
 """The Changes page: the pair, rows, diffs, filter, pagination, plan and the sidebar count."""
 
+import pytest
+
 from changes.models import Promotion
 from tests.factories import FeedFactory, LayoutFactory, StepFactory, WorkflowFactory
 from workflows.models import Step, Workflow
@@ -94,6 +96,27 @@ def test_a_plan_edited_after_review_is_refused(tenant, content, login):
     assert Promotion.objects.count() == 1
 
 
+@pytest.mark.parametrize("form", [{}, {"plan_fingerprint": ""}])
+def test_promote_all_without_the_reviewed_plan_is_refused(tenant, content, login, form):
+    Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    client = login(tenant.editor.user)
+
+    response = client.post(tenant.url(tenant.development, "changes/promote/"), form)
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Review the plan below, then confirm it. Nothing was applied." in html
+    assert 'name="plan_fingerprint"' in html  # the plan is shown again, to be confirmed
+    assert "0 created, 1 updated, 0 deleted" in html
+    assert Promotion.objects.count() == 1  # only the fixture's sync
+    assert (
+        Workflow.unscoped_across_environments.get(
+            environment=tenant.production, origin_id=content.welcome.origin_id
+        ).name
+        == "Welcome"
+    )
+
+
 def test_the_sidebar_count_endpoint(tenant, content, login):
     StepFactory(workflow=content.welcome, name="Extra")
     client = login(tenant.viewer.user)
@@ -107,7 +130,11 @@ def test_the_sidebar_count_endpoint(tenant, content, login):
 def test_history_lists_promotions_and_the_detail_shows_diffs(tenant, content, login):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
     client = login(tenant.editor.user)
-    client.post(tenant.url(tenant.development, "changes/promote/"), {})
+    plan = client.get(tenant.url(tenant.development, "changes/promote/")).content.decode()
+    fingerprint = plan.split('name="plan_fingerprint" value="')[1].split('"')[0]
+    client.post(
+        tenant.url(tenant.development, "changes/promote/"), {"plan_fingerprint": fingerprint}
+    )
     history = client.get(tenant.url(tenant.development, "changes/history/")).content.decode()
     assert history.count("Promote all") == 2  # the fixture's sync and this one
     newest = Promotion.objects.order_by("-pk").first()

@@ -1,7 +1,10 @@
 """Inserting Staging between Development and Production."""
 
+import pytest
+
+from changes import services
 from changes.diff import ChangeSet
-from changes.services import changes_promote_all, environment_insert
+from changes.services import PromotionRefused, changes_promote_all, environment_insert
 from environments.keys import digest_of
 from environments.models import ApiKey, Environment
 from workflows.models import Step, Workflow
@@ -61,7 +64,11 @@ def test_insert_over_http_shows_the_key_once_and_staging_promotes(tenant, conten
     ).update(name="Drifted")
     page = client.get(tenant.url(staging, "changes/")).content.decode()
     assert "Staging" in page and "Production" in page and "Drifted" in page
-    response = client.post(tenant.url(staging, "changes/promote/"), {})
+    plan = client.get(tenant.url(staging, "changes/promote/")).content.decode()
+    fingerprint = plan.split('name="plan_fingerprint" value="')[1].split('"')[0]
+    response = client.post(
+        tenant.url(staging, "changes/promote/"), {"plan_fingerprint": fingerprint}
+    )
     assert response.status_code == 302
     assert (
         Workflow.unscoped_across_environments.get(
@@ -71,3 +78,30 @@ def test_insert_over_http_shows_the_key_once_and_staging_promotes(tenant, conten
     )
     last = client.get(tenant.url(tenant.production, "changes/")).content.decode()
     assert "Production is the last environment" in last
+
+
+def test_a_name_taken_while_inserting_is_refused_not_a_server_error(
+    tenant, content, other_tenant, monkeypatch
+):
+    # Another insert of the same name commits between our checks and our create: the unique
+    # constraint refuses the row, and the operator gets a refusal, not a 500.
+    unique_slug = services._unique_environment_slug
+
+    def slug_after_a_concurrent_insert(*, organization, name):
+        Environment.objects.create(organization=organization, name=name, slug="taken-meanwhile")
+        return unique_slug(organization=organization, name=name)
+
+    monkeypatch.setattr(services, "_unique_environment_slug", slug_after_a_concurrent_insert)
+
+    with pytest.raises(PromotionRefused, match="already has an environment named Staging"):
+        environment_insert(upstream=tenant.development, name="Staging", actor=tenant.admin.user)
+
+    tenant.production.refresh_from_db()
+    assert tenant.production.upstream == tenant.development
+    assert Environment.objects.filter(organization=other_tenant.organization).count() == 2
+
+
+def test_a_duplicate_name_is_refused(tenant, content):
+    with pytest.raises(PromotionRefused, match="already has an environment named production"):
+        environment_insert(upstream=tenant.development, name="production", actor=tenant.admin.user)
+    assert Environment.objects.filter(organization=tenant.organization).count() == 2
