@@ -190,10 +190,6 @@ class StepForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class StepChannelForm(forms.Form):
-    channel = forms.ChoiceField(choices=Channel.choices)
-
-
 class PreviewForm(forms.Form):
     payload = forms.CharField(
         label="Sample payload (JSON)",

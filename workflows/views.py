@@ -465,11 +465,14 @@ def workflow_group_create_view(request, organization_slug, environment_slug):
 @require_http_methods(["GET", "POST"])
 def workflow_group_edit(request, organization_slug, environment_slug, pk):
     group = _group_or_404(pk)
-    form = WorkflowGroupForm(request.POST or None, instance=group)
+    # A bound ModelForm writes the submitted values onto its instance while validating: the
+    # title and the service get the group as it is stored.
+    title = f"Edit the group “{group.name}”"
+    form = WorkflowGroupForm(request.POST or None, instance=_group_or_404(pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.workflow_group_update(
-                group=_group_or_404(pk), name=form.cleaned_data["name"], actor=request.user
+                group=group, name=form.cleaned_data["name"], actor=request.user
             )
         except ValidationError as invalid:
             form.add_error(None, invalid)
@@ -480,7 +483,7 @@ def workflow_group_edit(request, organization_slug, environment_slug, pk):
         request,
         "workflows/simple_form.html",
         {
-            "title": f"Edit the group “{_group_or_404(pk).name}”",
+            "title": title,
             "form": form,
             "submit_label": "Save group",
             "cancel_url": reverse("workflow_groups:index", kwargs=request.environment.url_kwargs),
@@ -574,10 +577,15 @@ def feed_create_view(request, organization_slug, environment_slug):
 @require_http_methods(["GET", "POST"])
 def feed_edit(request, organization_slug, environment_slug, pk):
     feed = _feed_or_404(pk)
-    form = FeedForm(request.POST or None, instance=feed, environment=request.environment)
+    # A bound ModelForm writes the submitted values onto its instance while validating: the
+    # title and the service get the feed as it is stored.
+    title = f"Edit the feed “{feed.name}”"
+    form = FeedForm(
+        request.POST or None, instance=_feed_or_404(pk), environment=request.environment
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.feed_update(feed=_feed_or_404(pk), actor=request.user, **form.cleaned_data)
+            services.feed_update(feed=feed, actor=request.user, **form.cleaned_data)
         except ValidationError as invalid:
             form.add_error(None, invalid)
         else:
@@ -587,7 +595,7 @@ def feed_edit(request, organization_slug, environment_slug, pk):
         request,
         "workflows/simple_form.html",
         {
-            "title": f"Edit the feed “{_feed_or_404(pk).name}”",
+            "title": title,
             "form": form,
             "submit_label": "Save feed",
             "cancel_url": reverse("feeds:index", kwargs=request.environment.url_kwargs),

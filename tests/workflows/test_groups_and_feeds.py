@@ -150,3 +150,14 @@ def test_in_app_steps_choose_among_this_environments_feeds(
         },
     )
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_general_group_keeps_its_name_through_the_edit_page(client, login, tenant):
+    general = WorkflowGroupFactory(environment=tenant.development, name=DEFAULT_GROUP_NAME)
+    login(tenant.editor.user)
+    response = client.post(_url(tenant, "workflow_groups:edit", general.pk), {"name": "Misc"})
+    page = response.content.decode()
+    assert "keeps its name" in page
+    assert "Edit the group “General”" in page
+    general.refresh_from_db()
+    assert general.name == DEFAULT_GROUP_NAME
