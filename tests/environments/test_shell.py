@@ -110,3 +110,17 @@ def test_an_htmx_404_is_a_message_not_a_page_inside_a_fragment(client, login, te
     page = client.get(tenant.url(tenant.development, "api-keys/999999/rotate/"))
     assert page.status_code == 404
     assert "There is nothing here" in page.content.decode()
+
+
+def test_htmx_fragments_pay_nothing_for_the_switchers(client, login, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(tenant.viewer.user)
+    with CaptureQueriesContext(connection) as fragment:
+        client.get(tenant.url(tenant.development, "changes/count/"), headers={"HX-Request": "true"})
+    membership_queries = [q for q in fragment.captured_queries if "accounts_membership" in q["sql"]]
+    assert len(membership_queries) == 1  # the middleware's check, not the organization switcher
+    with CaptureQueriesContext(connection) as page:
+        client.get(tenant.url(tenant.development))
+    assert len([q for q in page.captured_queries if "accounts_membership" in q["sql"]]) == 2
