@@ -7,16 +7,12 @@ from changes.registry import REGISTRY, load_environment
 from environments.models import Environment
 
 
-def downstream_of(environment: Environment) -> Environment | None:
-    return Environment.objects.filter(upstream=environment).first()
-
-
 def change_set_for(environment: Environment) -> ChangeSet | None:
     """The pending changes from ``environment`` into its downstream; None for the last one.
 
     A constant number of queries whatever the number of changes: six per environment.
     """
-    target = downstream_of(environment)
+    target = environment.get_downstream()
     if target is None:
         return None
     return ChangeSet.compute(source=environment, target=target)

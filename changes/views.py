@@ -24,7 +24,6 @@ from changes.models import Promotion, PromotionKind
 from changes.registry import PROMOTABLE_TYPES, REGISTRY
 from changes.selectors import (
     change_set_for,
-    downstream_of,
     pending_change_count,
     promotion_get,
     promotion_item_comparisons,
@@ -151,7 +150,7 @@ def change_summary(request, organization_slug, environment_slug):
     change_set = change_set_for(request.environment)
     context = {
         "summary_loaded": True,
-        "downstream": downstream_of(request.environment),
+        "downstream": request.environment.get_downstream(),
         "change_counts": change_set.counts() if change_set is not None else None,
         "changes_pending_count": len(change_set) if change_set is not None else None,
         "last_promotion": promotion_list(request.environment).first(),
@@ -379,7 +378,7 @@ def promotion_index(request, organization_slug, environment_slug):
     context = {
         "page": page,
         "tab": "history",
-        "downstream": downstream_of(request.environment),
+        "downstream": request.environment.get_downstream(),
     }
     return TemplateResponse(request, "changes/history.html", context)
 

@@ -40,13 +40,13 @@ def overview(request, organization_slug, environment_slug):
     return TemplateResponse(request, "environments/overview.html", {})
 
 
-def _api_key_page(request, *, issued=None, status=200):
+def _api_key_page(request, *, issued=None):
     context = {
         "api_keys": api_key_list(),
         "issued": issued,
         "can_manage_keys": request.membership.is_admin,
     }
-    response = TemplateResponse(request, "environments/api_keys.html", context, status=status)
+    response = TemplateResponse(request, "environments/api_keys.html", context)
     if issued is not None:
         # The secret is in this response only. Make the address bar point at the plain list so a
         # reload shows the list, not a resubmitted form.
