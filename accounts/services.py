@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import Membership, Organization, Role, User
-from environments.permissions import ADMIN_ONLY, require_role
+from accounts.permissions import require_members_manager
 from environments.services import IssuedKey, environment_pair_create
 from workflows.services import default_workflow_group_create
 
@@ -72,7 +72,7 @@ def _refuse_losing_last_admin(*, membership: Membership) -> None:
 
 @transaction.atomic
 def member_add(*, organization: Organization, email: str, role: str, actor: User) -> Membership:
-    require_role(user=actor, organization=organization, roles=ADMIN_ONLY)
+    require_members_manager(actor=actor, organization=organization)
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         raise ValidationError(
@@ -85,7 +85,7 @@ def member_add(*, organization: Organization, email: str, role: str, actor: User
 
 @transaction.atomic
 def member_role_change(*, membership: Membership, role: str, actor: User) -> Membership:
-    require_role(user=actor, organization=membership.organization, roles=ADMIN_ONLY)
+    require_members_manager(actor=actor, organization=membership.organization)
     if membership.role == Role.ADMIN and role != Role.ADMIN:
         _refuse_losing_last_admin(membership=membership)
     membership.role = role
@@ -95,7 +95,7 @@ def member_role_change(*, membership: Membership, role: str, actor: User) -> Mem
 
 @transaction.atomic
 def member_remove(*, membership: Membership, actor: User) -> None:
-    require_role(user=actor, organization=membership.organization, roles=ADMIN_ONLY)
+    require_members_manager(actor=actor, organization=membership.organization)
     if membership.role == Role.ADMIN:
         _refuse_losing_last_admin(membership=membership)
     membership.delete()

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
@@ -26,8 +26,7 @@ from accounts.services import (
     organization_create,
     user_sign_up,
 )
-from environments.guards import environment_local, role_required
-from environments.permissions import ADMIN_ONLY
+from environments.policy import Write, writes
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,25 +85,22 @@ def _membership_or_404(request, pk) -> Membership:
         raise Http404("No such member.") from missing
 
 
-@environment_local
+@writes(Write.MEMBERS)
 @require_http_methods(["GET", "POST"])
 def member_index(request, organization_slug, environment_slug):
     form = MemberAddForm(request.POST or None)
-    if request.method == "POST":
-        if not request.membership.is_admin:
-            raise PermissionDenied("Only an admin can add members.")
-        if form.is_valid():
-            try:
-                added = member_add(
-                    organization=request.organization, actor=request.user, **form.cleaned_data
-                )
-            except ValidationError as refused:
-                form.add_error("email", refused)
-            else:
-                messages.success(
-                    request, f"Added {added.user.email} as {added.get_role_display().lower()}."
-                )
-                return redirect("members:index", **request.environment.url_kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = member_add(
+                organization=request.organization, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as refused:
+            form.add_error("email", refused)
+        else:
+            messages.success(
+                request, f"Added {added.user.email} as {added.get_role_display().lower()}."
+            )
+            return redirect("members:index", **request.environment.url_kwargs)
     page = Paginator(member_list(organization=request.organization), 50).get_page(
         request.GET.get("page")
     )
@@ -112,9 +108,8 @@ def member_index(request, organization_slug, environment_slug):
     return TemplateResponse(request, "accounts/members.html", context)
 
 
-@environment_local
+@writes(Write.MEMBERS)
 @require_http_methods(["POST"])
-@role_required(*ADMIN_ONLY)
 def member_role(request, organization_slug, environment_slug, pk):
     membership = _membership_or_404(request, pk)
     form = MemberRoleForm(request.POST)
@@ -134,9 +129,8 @@ def member_role(request, organization_slug, environment_slug, pk):
     return redirect("members:index", **request.environment.url_kwargs)
 
 
-@environment_local
+@writes(Write.MEMBERS, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*ADMIN_ONLY)
 def member_remove_view(request, organization_slug, environment_slug, pk):
     membership = _membership_or_404(request, pk)
     if request.method == "POST":

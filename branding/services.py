@@ -4,8 +4,9 @@ from django.db import transaction
 
 from branding.models import Brand, Layout
 from branding.uploads import logo_extension_of, logo_file_name
+from environments import policy
 from environments.models import Environment
-from environments.permissions import require_content_write
+from environments.policy import Write
 from environments.services import save_or_refuse_clash
 from workflows.liquid import template_problem, template_variables
 
@@ -55,7 +56,7 @@ def layout_create(
     *, environment: Environment, name: str, identifier: str, html: str, is_default: bool, actor
 ) -> Layout:
     """Create a layout. The first layout of an environment becomes its default."""
-    require_content_write(environment=environment, actor=actor)
+    policy.require(Write.CONTENT, environment=environment, actor=actor)
     layout = Layout(environment=environment, name=name, identifier=identifier, html=html)
     layout.is_default = is_default or not Layout.objects.exists()
     _validate_layout(layout=layout)
@@ -69,7 +70,7 @@ def layout_create(
 def layout_update(
     *, layout: Layout, name: str, identifier: str, html: str, is_default: bool, actor
 ) -> Layout:
-    require_content_write(environment=layout.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=layout.environment, actor=actor)
     if layout.is_default and not is_default:
         raise ValidationError(
             {
@@ -89,7 +90,7 @@ def layout_update(
 
 @transaction.atomic
 def layout_make_default(*, layout: Layout, actor) -> Layout:
-    require_content_write(environment=layout.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=layout.environment, actor=actor)
     _make_only_default(layout)
     layout.is_default = True
     layout.record_edit_by(actor)
@@ -100,7 +101,7 @@ def layout_make_default(*, layout: Layout, actor) -> Layout:
 @transaction.atomic
 def layout_delete(*, layout: Layout, actor) -> None:
     """Delete a layout no email step uses. The default goes last: another must take its place."""
-    require_content_write(environment=layout.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=layout.environment, actor=actor)
     users = sorted({step.workflow.name for step in layout.steps.select_related("workflow")})
     if users:
         raise ValidationError(
@@ -138,7 +139,7 @@ def brand_update(
     Django's storage API under a fresh name. Raises ValidationError and saves nothing if the
     logo is refused.
     """
-    require_content_write(environment=environment, actor=actor)
+    policy.require(Write.CONTENT, environment=environment, actor=actor)
     brand = Brand.objects.select_for_update().first() or Brand(environment=environment)
     for field_name in BRAND_FIELDS:
         if field_name in fields:

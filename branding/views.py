@@ -16,18 +16,9 @@ from branding.services import (
     layout_make_default,
     layout_update,
 )
-from environments.guards import (
-    edit_page,
-    role_required_for_writes,
-    writable_environment_required,
-)
-from environments.permissions import EDITORS
+from environments.policy import Write, writes
 from environments.refusals import refusal_response
 from environments.switcher import switches_by_origin
-
-
-def _can_edit(request) -> bool:
-    return request.membership.can_edit and not request.environment.is_read_only
 
 
 def _apply_errors(form, refused: ValidationError) -> None:
@@ -47,13 +38,11 @@ def _layout_or_404(pk) -> Layout:
 
 @require_safe
 def layout_index(request, organization_slug, environment_slug):
-    context = {"layouts": layout_list(), "can_edit": _can_edit(request)}
+    context = {"layouts": layout_list()}
     return TemplateResponse(request, "branding/layout_list.html", context)
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
 def layout_new(request, organization_slug, environment_slug):
     form = LayoutForm(request.POST or None, initial={"html": STARTER_LAYOUT_HTML})
@@ -71,8 +60,7 @@ def layout_new(request, organization_slug, environment_slug):
 
 
 @switches_by_origin(Layout)
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
+@writes(Write.CONTENT)
 @require_http_methods(["GET", "POST"])
 def layout_edit(request, organization_slug, environment_slug, pk):
     layout = _layout_or_404(pk)
@@ -88,12 +76,11 @@ def layout_edit(request, organization_slug, environment_slug, pk):
         else:
             messages.success(request, f"Saved the layout “{layout.name}”.")
             return redirect("layouts:edit", pk=layout.pk, **request.environment.url_kwargs)
-    context = {"form": form, "layout": layout, "can_edit": _can_edit(request)}
+    context = {"form": form, "layout": layout}
     return TemplateResponse(request, "branding/layout_form.html", context)
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
+@writes(Write.CONTENT)
 @require_POST
 def layout_default(request, organization_slug, environment_slug, pk):
     layout = layout_make_default(layout=_layout_or_404(pk), actor=request.user)
@@ -101,9 +88,7 @@ def layout_default(request, organization_slug, environment_slug, pk):
     return redirect("layouts:index", **request.environment.url_kwargs)
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
 def layout_remove(request, organization_slug, environment_slug, pk):
     layout = _layout_or_404(pk)
@@ -119,8 +104,7 @@ def layout_remove(request, organization_slug, environment_slug, pk):
     return TemplateResponse(request, "branding/layout_delete.html", {"layout": layout})
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
+@writes(Write.CONTENT)
 @require_http_methods(["GET", "POST"])
 def brand_settings(request, organization_slug, environment_slug):
     brand = brand_of_scope()
@@ -142,7 +126,7 @@ def brand_settings(request, organization_slug, environment_slug):
         else:
             messages.success(request, "Saved the brand settings.")
             return redirect("brand:index", **request.environment.url_kwargs)
-    context = {"form": form, "brand": brand, "can_edit": _can_edit(request)}
+    context = {"form": form, "brand": brand}
     return TemplateResponse(request, "branding/brand.html", context)
 
 

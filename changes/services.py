@@ -47,8 +47,8 @@ from changes.registry import (
     Write,
     load_environment,
 )
+from environments import policy
 from environments.models import Environment
-from environments.permissions import ADMIN_ONLY, EDITORS, require_role
 from environments.services import IssuedKey, api_key_issue
 
 
@@ -372,7 +372,7 @@ def _locked(environment: Environment, environments: dict[UUID, Environment]) -> 
 
 def _promotion_target(*, source: Environment, actor) -> tuple[Environment, Environment]:
     """Lock the organization's environments; return ``source`` and its downstream as locked."""
-    require_role(user=actor, organization=source.organization, roles=EDITORS)
+    policy.require(policy.Write.PROMOTION, environment=source, actor=actor)
     environments = _lock_environments(organization=source.organization)
     source = _locked(source, environments)
     target = _downstream_of(source, environments)
@@ -502,7 +502,7 @@ def change_discard(*, source: Environment, change_id: str, fingerprint: str, act
 
     Refused in a read-only source (Staging): its content changes only by promotion.
     """
-    require_role(user=actor, organization=source.organization, roles=EDITORS)
+    policy.require(policy.Write.CONTENT, environment=source, actor=actor)
     environments = _lock_environments(organization=source.organization)
     source = _locked(source, environments)
     if source.is_read_only:
@@ -573,7 +573,11 @@ def promotion_revert(*, promotion: Promotion, actor) -> Promotion:
     Refused with ``PromotionRefused`` if a later promotion changed the same entities, or if an
     entity is no longer as this promotion left it.
     """
-    require_role(user=actor, organization=promotion.organization, roles=EDITORS)
+    target = promotion.target
+    if target.is_read_only:
+        policy.require(policy.Write.PROMOTION, environment=target.upstream, actor=actor)
+    else:
+        policy.require(policy.Write.CONTENT, environment=target, actor=actor)
     target = _locked(promotion.target, _lock_environments(organization=promotion.organization))
     reason = promotion_revert_check(promotion=promotion)
     if reason:
@@ -654,7 +658,7 @@ def environment_insert(*, upstream: Environment, name: str, actor) -> InsertedEn
     its own Application Identifier and one API key, returned so the caller shows it once.
     """
     organization = upstream.organization
-    require_role(user=actor, organization=organization, roles=ADMIN_ONLY)
+    policy.require(policy.Write.SETTINGS, environment=upstream, actor=actor)
     name = name.strip()
     if not name:
         raise PromotionRefused("Give the new environment a name.")

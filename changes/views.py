@@ -1,11 +1,10 @@
 """The Changes page, its actions, and History.
 
 The page lives in the source environment (Development; or Staging, which is read-only for
-content but still promotes into Production). So every view here is ``@environment_local``: the
-middleware's read-only guard is about writing the request's own environment, and promotion
-writes its downstream. Roles are checked here and again in ``changes.services``; discard, the
-one action that writes the request's environment, is refused by its service when that
-environment is read-only.
+content but still promotes into Production). So the views declare ``Write.PROMOTION``: it
+writes the downstream, and the middleware's read-only guard is about the request's own
+environment. Discard, the one action that writes the request's environment, declares
+``Write.CONTENT``. The policy is asked here and again in ``changes.services``.
 """
 
 from django.contrib import messages
@@ -41,8 +40,7 @@ from changes.services import (
     promotion_revert,
     promotion_revert_check,
 )
-from environments.guards import environment_local, role_required, role_required_for_writes
-from environments.permissions import ADMIN_ONLY, EDITORS
+from environments.policy import Write, writes
 from environments.refusals import refusal_response
 
 CHANGES_PER_PAGE = 25
@@ -79,17 +77,11 @@ def _entity_url(request, change) -> str | None:
     return None
 
 
-def _can_apply(request) -> bool:
-    return request.membership.can_edit
-
-
 def _row_context(request, change, **extra) -> dict:
     return {
         "change": change,
         "entity_url": _entity_url(request, change),
         "dependencies": change_dependencies(change=change) if change.upstream else [],
-        "can_apply": _can_apply(request),
-        "can_discard": _can_apply(request) and not request.environment.is_read_only,
         **extra,
     }
 
@@ -97,8 +89,6 @@ def _row_context(request, change, **extra) -> dict:
 def _changes_context(request, change_set: ChangeSet | None) -> dict:
     context = {
         "change_set": change_set,
-        "can_apply": _can_apply(request),
-        "can_insert_environment": request.membership.is_admin,
         "tab": "changes",
     }
     if change_set is None:
@@ -125,7 +115,7 @@ def _changes_context(request, change_set: ChangeSet | None) -> dict:
     return context
 
 
-@environment_local
+@writes(Write.PROMOTION)
 @require_GET
 def change_index(request, organization_slug, environment_slug):
     change_set = change_set_for(request.environment)
@@ -135,7 +125,7 @@ def change_index(request, organization_slug, environment_slug):
     return TemplateResponse(request, "changes/index.html", context)
 
 
-@environment_local
+@writes(Write.PROMOTION)
 @require_GET
 def change_count(request, organization_slug, environment_slug):
     """The sidebar badge alone: loaded by htmx, and again after every apply."""
@@ -143,7 +133,7 @@ def change_count(request, organization_slug, environment_slug):
     return TemplateResponse(request, "changes/nav.html#count", context)
 
 
-@environment_local
+@writes(Write.PROMOTION)
 @require_GET
 def change_summary(request, organization_slug, environment_slug):
     """The overview's release card: what is pending downstream, and the last promotion."""
@@ -168,9 +158,8 @@ def _row_response(request, change, *, status=200, **extra):
     return response
 
 
-@environment_local
+@writes(Write.PROMOTION)
 @require_POST
-@role_required_for_writes(*EDITORS)
 def change_apply(request, organization_slug, environment_slug):
     change_id = request.POST.get("change_id", "")
     fingerprint = request.POST.get("fingerprint", "")
@@ -229,9 +218,8 @@ def _index_with_refusal(request, *, message: str, status: int):
     return TemplateResponse(request, "changes/index.html", context, status=status)
 
 
-@environment_local
+@writes(Write.PROMOTION)
 @require_POST
-@role_required_for_writes(*EDITORS)
 def change_apply_selected(request, organization_slug, environment_slug):
     selection = []
     for value in request.POST.getlist("selected"):
@@ -288,9 +276,8 @@ def _plan_context(request, change_set: ChangeSet, **extra) -> dict:
     }
 
 
-@environment_local
+@writes(Write.PROMOTION, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
 def change_promote_all(request, organization_slug, environment_slug):
     """GET: the plan (the dry run) to confirm. POST: promote every pending change."""
     if request.method == "POST":
@@ -324,9 +311,8 @@ def change_promote_all(request, organization_slug, environment_slug):
     return TemplateResponse(request, "changes/promote.html", _plan_context(request, change_set))
 
 
-@environment_local
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
 def change_discard_view(request, organization_slug, environment_slug):
     change_id = request.POST.get("change_id") or request.GET.get("change", "")
     if request.method == "POST":
@@ -353,23 +339,12 @@ def change_discard_view(request, organization_slug, environment_slug):
     if change is None:
         messages.info(request, "That change is no longer pending.")
         return redirect(_index_url(request))
-    if request.environment.is_read_only:
-        return refusal_response(
-            request,
-            message=(
-                f"{request.environment.name} is read-only: its content changes only by "
-                f"promotion. Discard the change in {request.environment.upstream.name}, or "
-                "revert the promotion that brought it here."
-            ),
-            status=403,
-            title="Cannot discard here",
-        )
     return TemplateResponse(
         request, "changes/discard.html", {"change": change, "change_set": change_set}
     )
 
 
-@environment_local
+@writes(Write.PROMOTION)
 @require_GET
 def promotion_index(request, organization_slug, environment_slug):
     page = Paginator(promotion_list(request.environment), PROMOTIONS_PER_PAGE).get_page(
@@ -390,7 +365,7 @@ def _promotion_or_404(request, pk) -> Promotion:
         raise Http404("No such promotion here.") from missing
 
 
-@environment_local
+@writes(Write.PROMOTION)
 @require_GET
 def promotion_detail(request, organization_slug, environment_slug, pk):
     promotion = _promotion_or_404(request, pk)
@@ -398,15 +373,13 @@ def promotion_detail(request, organization_slug, environment_slug, pk):
         "promotion": promotion,
         "items": promotion_item_comparisons(promotion),
         "revert_refusal": promotion_revert_check(promotion=promotion),
-        "can_apply": _can_apply(request),
         "tab": "history",
     }
     return TemplateResponse(request, "changes/promotion_detail.html", context)
 
 
-@environment_local
+@writes(Write.PROMOTION, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*EDITORS)
 def promotion_revert_view(request, organization_slug, environment_slug, pk):
     promotion = _promotion_or_404(request, pk)
     if request.method == "POST":
@@ -433,9 +406,8 @@ def promotion_revert_view(request, organization_slug, environment_slug, pk):
     return TemplateResponse(request, "changes/promotion_revert.html", context)
 
 
-@environment_local
+@writes(Write.SETTINGS, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*ADMIN_ONLY)
 def environment_insert_view(request, organization_slug, environment_slug):
     form = EnvironmentInsertForm(request.POST or None, organization=request.organization)
     if request.method == "POST" and form.is_valid():

@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import Membership
+from environments.policy import Permissions
 from environments.switcher import environment_switcher
 
 
@@ -30,4 +31,6 @@ def environment_shell(request):
     if environment is not None:
         context["environment"] = environment
         context["environment_switcher"] = SimpleLazyObject(lambda: environment_switcher(request))
+        # What the member may do here; templates only reflect it, the server decides.
+        context["may"] = Permissions.of(request)
     return context

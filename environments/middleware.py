@@ -6,9 +6,9 @@ from django.urls import Resolver404, resolve
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Membership
-from environments.guards import SAFE_METHODS
 from environments.models import Environment
-from environments.refusals import read_only_refusal
+from environments.policy import SAFE_METHODS, Write, WriteRefused, declared_write, read_only_message
+from environments.refusals import write_refusal_response
 from environments.scoping import environment_scope
 
 
@@ -64,9 +64,10 @@ class EnvironmentScopeMiddleware:
         if (
             request.method not in SAFE_METHODS
             and environment.is_read_only
-            and getattr(match.func, "writes_promotable_content", True) is not False
+            and declared_write(match.func) is Write.CONTENT
         ):
-            return read_only_refusal(request)
+            refused = WriteRefused(read_only_message(environment), read_only=True)
+            return write_refusal_response(request, refused)
 
         with environment_scope(environment):
             return self.get_response(request)

@@ -23,13 +23,10 @@ def refusal_response(request, *, message: str, status: int, title: str = "Not al
     return response.render()
 
 
-READ_ONLY_MESSAGE_START = "is read-only. Make changes in"
-
-
-def read_only_refusal(request):
-    environment = request.environment
-    message = (
-        f"{environment.name} {READ_ONLY_MESSAGE_START} {environment.upstream.name}, "
-        "then promote them on the Changes page."
-    )
-    return refusal_response(request, message=message, status=403, title="Read-only environment")
+def write_refusal_response(request, refused):
+    """The response to a write the policy refused: the read-only page names the upstream."""
+    if refused.read_only:
+        return refusal_response(
+            request, message=refused.message, status=403, title="Read-only environment"
+        )
+    return refusal_response(request, message=refused.message, status=403)

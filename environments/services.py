@@ -7,9 +7,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Organization
+from environments import policy
 from environments.keys import digest_of, display_prefix_of, generate_secret
 from environments.models import ApiKey, Environment
-from environments.permissions import ADMIN_ONLY, require_role
+from environments.policy import Write
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -63,7 +64,7 @@ def environment_pair_create(*, organization: Organization, created_by) -> list[I
 
 
 def _require_admin(*, actor, environment: Environment) -> None:
-    require_role(user=actor, organization=environment.organization, roles=ADMIN_ONLY)
+    policy.require(Write.SETTINGS, environment=environment, actor=actor)
 
 
 @transaction.atomic

@@ -9,9 +9,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.models import Membership
 from environments.forms import ApiKeyCreateForm, ApiKeyRotateForm
-from environments.guards import environment_local, role_required
 from environments.models import ApiKey
-from environments.permissions import ADMIN_ONLY
+from environments.policy import Write, writes
 from environments.refusals import refusal_response
 from environments.selectors import api_key_get, api_key_list, root_environment_of
 from environments.services import api_key_create, api_key_revoke, api_key_rotate
@@ -44,7 +43,6 @@ def _api_key_page(request, *, issued=None):
     context = {
         "api_keys": api_key_list(),
         "issued": issued,
-        "can_manage_keys": request.membership.is_admin,
     }
     response = TemplateResponse(request, "environments/api_keys.html", context)
     if issued is not None:
@@ -56,15 +54,14 @@ def _api_key_page(request, *, issued=None):
     return response
 
 
-@environment_local
+@writes(Write.SETTINGS)
 @require_safe
 def api_key_index(request, organization_slug, environment_slug):
     return _api_key_page(request)
 
 
-@environment_local
+@writes(Write.SETTINGS, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*ADMIN_ONLY)
 def api_key_new(request, organization_slug, environment_slug):
     form = ApiKeyCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -82,9 +79,8 @@ def _key_or_404(pk) -> ApiKey:
         raise Http404("No such key in this environment.") from missing
 
 
-@environment_local
+@writes(Write.SETTINGS, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*ADMIN_ONLY)
 def api_key_rotate_view(request, organization_slug, environment_slug, pk):
     api_key = _key_or_404(pk)
     form = ApiKeyRotateForm(request.POST or None)
@@ -101,9 +97,8 @@ def api_key_rotate_view(request, organization_slug, environment_slug, pk):
     )
 
 
-@environment_local
+@writes(Write.SETTINGS, page=True)
 @require_http_methods(["GET", "POST"])
-@role_required(*ADMIN_ONLY)
 def api_key_revoke_view(request, organization_slug, environment_slug, pk):
     api_key = _key_or_404(pk)
     if request.method == "POST":

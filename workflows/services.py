@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from environments import policy
 from environments.models import Environment
-from environments.permissions import require_content_write
+from environments.policy import Write
 from environments.services import save_or_refuse_clash
 from workflows.liquid import template_problem
 from workflows.models import (
@@ -109,7 +110,7 @@ def _refuse_duplicate(model, *, field: str, value: str, exclude_pk, environment,
 
 @transaction.atomic
 def workflow_group_create(*, environment: Environment, name: str, actor) -> WorkflowGroup:
-    require_content_write(environment=environment, actor=actor)
+    policy.require(Write.CONTENT, environment=environment, actor=actor)
     _refuse_duplicate(
         WorkflowGroup,
         field="name",
@@ -125,7 +126,7 @@ def workflow_group_create(*, environment: Environment, name: str, actor) -> Work
 
 @transaction.atomic
 def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> WorkflowGroup:
-    require_content_write(environment=group.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=group.environment, actor=actor)
     if group.name == DEFAULT_GROUP_NAME and name != DEFAULT_GROUP_NAME:
         raise ValidationError({"name": "General is the default group; it keeps its name."})
     _refuse_duplicate(
@@ -145,7 +146,7 @@ def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> Workflow
 def workflow_group_delete(*, group: WorkflowGroup, actor) -> None:
     """Delete an unused group. Refuses (ValidationError) the default group and any group that
     workflows still use, naming them."""
-    require_content_write(environment=group.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=group.environment, actor=actor)
     if group.name == DEFAULT_GROUP_NAME:
         raise ValidationError("General is the default group of every environment; keep it.")
     users = list(
@@ -174,7 +175,7 @@ def _named_list(names: list[str]) -> str:
 
 @transaction.atomic
 def feed_create(*, environment: Environment, name: str, identifier: str, actor) -> Feed:
-    require_content_write(environment=environment, actor=actor)
+    policy.require(Write.CONTENT, environment=environment, actor=actor)
     _refuse_duplicate(
         Feed,
         field="identifier",
@@ -192,7 +193,7 @@ def feed_create(*, environment: Environment, name: str, identifier: str, actor) 
 
 @transaction.atomic
 def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
-    require_content_write(environment=feed.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=feed.environment, actor=actor)
     _refuse_duplicate(
         Feed,
         field="identifier",
@@ -211,7 +212,7 @@ def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
 @transaction.atomic
 def feed_delete(*, feed: Feed, actor) -> None:
     """Delete a feed that no in-app step uses; otherwise refuse, naming the workflows."""
-    require_content_write(environment=feed.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=feed.environment, actor=actor)
     users = sorted(
         set(
             Step.objects.filter(feed=feed)
@@ -242,7 +243,7 @@ def _save_workflow(workflow: Workflow) -> Workflow:
 def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
     """Create a workflow from ``WORKFLOW_FIELDS``. The identifier must be unique in
     ``environment`` (ValidationError on ``identifier`` otherwise)."""
-    require_content_write(environment=environment, actor=actor)
+    policy.require(Write.CONTENT, environment=environment, actor=actor)
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
         raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
@@ -262,7 +263,7 @@ def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
 
 @transaction.atomic
 def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
-    require_content_write(environment=workflow.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=workflow.environment, actor=actor)
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
         raise TypeError(f"Unknown workflow fields: {sorted(unknown)}")
@@ -284,7 +285,7 @@ def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
 
 @transaction.atomic
 def workflow_delete(*, workflow: Workflow, actor) -> None:
-    require_content_write(environment=workflow.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=workflow.environment, actor=actor)
     workflow.delete()
 
 
@@ -315,7 +316,7 @@ def _channel_fields(channel: str, values: dict[str, Any]) -> dict[str, Any]:
 def step_create(*, workflow: Workflow, channel: str, actor, **values) -> Step:
     """Append a step. Raises ValidationError ``{field: "Line n: …"}`` on a template that does
     not parse, and saves nothing then."""
-    require_content_write(environment=workflow.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=workflow.environment, actor=actor)
     if channel not in Channel.values:
         raise ValidationError({"channel": f"Unknown channel “{channel}”."})
     values = _channel_fields(channel, values)
@@ -337,7 +338,7 @@ def step_create(*, workflow: Workflow, channel: str, actor, **values) -> Step:
 @transaction.atomic
 def step_update(*, step: Step, actor, **values) -> Step:
     """Save a step's content; like ``step_create``, nothing is saved if a template is invalid."""
-    require_content_write(environment=step.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=step.environment, actor=actor)
     values = _channel_fields(step.channel, {**_current_step_values(step), **values})
     _validate_step(environment=step.environment, channel=step.channel, values=values)
     for name, value in values.items():
@@ -361,7 +362,7 @@ def _renumber(workflow: Workflow, ordered: list[Step]) -> None:
 @transaction.atomic
 def step_move(*, step: Step, direction: str, actor) -> Step:
     """Move a step one place ``"up"`` or ``"down"``; at either end it stays where it is."""
-    require_content_write(environment=step.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=step.environment, actor=actor)
     if direction not in ("up", "down"):
         raise ValidationError(f"Unknown direction “{direction}”.")
     ordered = list(
@@ -380,7 +381,7 @@ def step_move(*, step: Step, direction: str, actor) -> Step:
 
 @transaction.atomic
 def step_delete(*, step: Step, actor) -> None:
-    require_content_write(environment=step.environment, actor=actor)
+    policy.require(Write.CONTENT, environment=step.environment, actor=actor)
     workflow = step.workflow
     step.delete()
     ordered = Step.objects.select_for_update().filter(workflow=workflow).order_by("position", "pk")

@@ -22,22 +22,5 @@ urlpatterns = [
 ]
 
 # Groups and feeds are their own sections of the sidebar, each with its own namespace.
-group_urlpatterns = (
-    [
-        path("", views.workflow_group_index, name="index"),
-        path("new/", views.workflow_group_create_view, name="create"),
-        path("<int:pk>/", views.workflow_group_edit, name="edit"),
-        path("<int:pk>/delete/", views.workflow_group_delete_view, name="delete"),
-    ],
-    "workflow_groups",
-)
-
-feed_urlpatterns = (
-    [
-        path("", views.feed_index, name="index"),
-        path("new/", views.feed_create_view, name="create"),
-        path("<int:pk>/", views.feed_edit, name="edit"),
-        path("<int:pk>/delete/", views.feed_delete_view, name="delete"),
-    ],
-    "feeds",
-)
+group_urlpatterns = views.workflow_groups.urls
+feed_urlpatterns = views.feeds.urls

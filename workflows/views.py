@@ -1,8 +1,8 @@
 """Pages of workflows and their steps. Thin: parse input, call a selector or a service, render.
 
-Read-only environments and viewers get the same pages without edit controls (``can_write`` in
-the context). Every view that writes is guarded by ``writable_environment_required`` and
-``role_required_for_writes(*EDITORS)``, and its service checks both again.
+Read-only environments and viewers get the same pages without edit controls (``may`` in the
+context). Every view that writes declares it with ``@writes(Write.CONTENT)``, and its service
+asks the policy again.
 """
 
 import json
@@ -21,12 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from environments.guards import (
-    edit_page,
-    role_required_for_writes,
-    writable_environment_required,
-)
-from environments.permissions import EDITORS
+from environments.policy import Permissions, Write, writes
 from environments.switcher import switches_by_origin
 from workflows import selectors, services
 from workflows.forms import (
@@ -39,6 +34,7 @@ from workflows.forms import (
 )
 from workflows.liquid import TemplateRenderError
 from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, Step, Workflow, WorkflowGroup
+from workflows.named_lists import NamedList
 from workflows.previews import (
     email_compose,
     step_preview,
@@ -47,11 +43,6 @@ from workflows.previews import (
 )
 
 WORKFLOWS_PER_PAGE = 20
-
-
-def can_write(request) -> bool:
-    """Whether to render edit controls. Only a reflection: the server decides on each write."""
-    return request.membership.can_edit and not request.environment.is_read_only
 
 
 def _editor_url(request, workflow) -> str:
@@ -85,7 +76,6 @@ def workflow_index(request, organization_slug, environment_slug):
         "page": page,
         "query_string": urlencode(query),
         "is_filtered": bool(query),
-        "can_write": can_write(request),
     }
     template = "workflows/workflow_list.html"
     if request.htmx and not request.htmx.boosted:
@@ -93,9 +83,7 @@ def workflow_index(request, organization_slug, environment_slug):
     return TemplateResponse(request, template, context)
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
 def workflow_create_view(request, organization_slug, environment_slug):
     form = WorkflowForm(request.POST or None, environment=request.environment)
@@ -145,8 +133,7 @@ def _editor_context(request, workflow, *, editing=None, new_step_form=None, sett
         StepCard(step=step, variables=step_variables(step), form=editing.get(step.pk))
         for step in selectors.workflow_steps(workflow=workflow)
     ]
-    writable = can_write(request)
-    if writable and settings_form is None:
+    if Permissions.of(request).edit_content and settings_form is None:
         settings_form = WorkflowForm(instance=workflow, environment=request.environment)
     return {
         "workflow": workflow,
@@ -154,7 +141,6 @@ def _editor_context(request, workflow, *, editing=None, new_step_form=None, sett
         "new_step_form": new_step_form,
         "settings_form": settings_form,
         "channels": Channel.choices,
-        "can_write": writable,
     }
 
 
@@ -176,8 +162,7 @@ def _editor_response(request, workflow, *, fragment: str | None = None, status=2
 
 
 @switches_by_origin(Workflow)
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
+@writes(Write.CONTENT)
 @require_http_methods(["GET", "POST"])
 def workflow_detail(request, organization_slug, environment_slug, pk):
     """The editor. POST saves the workflow's settings."""
@@ -204,9 +189,7 @@ def workflow_detail(request, organization_slug, environment_slug, pk):
     )
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
 def workflow_delete_view(request, organization_slug, environment_slug, pk):
     workflow = _workflow_or_404(pk)
@@ -235,9 +218,7 @@ def workflow_delete_view(request, organization_slug, environment_slug, pk):
 # Steps ---------------------------------------------------------------------------------------
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
 def step_add(request, organization_slug, environment_slug, pk):
     """GET: the form of a new step of ``?channel=``. POST: create it (at the end)."""
@@ -267,9 +248,7 @@ def step_add(request, organization_slug, environment_slug, pk):
     )
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
 def step_edit(request, organization_slug, environment_slug, pk, step_pk):
     workflow = _workflow_or_404(pk)
@@ -294,8 +273,7 @@ def step_edit(request, organization_slug, environment_slug, pk, step_pk):
     )
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
+@writes(Write.CONTENT)
 @require_POST
 def step_move_view(request, organization_slug, environment_slug, pk, step_pk):
     workflow = _workflow_or_404(pk)
@@ -311,9 +289,7 @@ def step_move_view(request, organization_slug, environment_slug, pk, step_pk):
     return redirect(f"{_editor_url(request, workflow)}#step-{step.pk}")
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
+@writes(Write.CONTENT, page=True)
 @require_http_methods(["GET", "POST"])
 def step_delete_view(request, organization_slug, environment_slug, pk, step_pk):
     workflow = _workflow_or_404(pk)
@@ -414,223 +390,64 @@ def step_email_document(request, organization_slug, environment_slug, pk, step_p
     return HttpResponse(document, content_type="text/html; charset=utf-8")
 
 
-# Groups --------------------------------------------------------------------------------------
+# Groups and feeds ----------------------------------------------------------------------------
 
 
-def _group_or_404(pk):
-    try:
-        return selectors.workflow_group_get(pk=pk)
-    except WorkflowGroup.DoesNotExist as missing:
-        raise Http404("No such group in this environment.") from missing
-
-
-def _group_page(request, *, form=None, status=200):
-    writable = can_write(request)
-    if writable and form is None:
-        form = WorkflowGroupForm()
-    context = {"groups": selectors.workflow_group_list(), "form": form, "can_write": writable}
-    template = "workflows/group_list.html"
-    if request.htmx and request.method == "POST":
-        template += "#group_section"
-    return _announcing_changes(request, TemplateResponse(request, template, context, status=status))
-
-
-def workflow_group_index(request, organization_slug, environment_slug):
-    return _group_page(request)
-
-
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@require_POST
-def workflow_group_create_view(request, organization_slug, environment_slug):
-    form = WorkflowGroupForm(request.POST)
-    if form.is_valid():
-        try:
-            group = services.workflow_group_create(
-                environment=request.environment, name=form.cleaned_data["name"], actor=request.user
-            )
-        except ValidationError as invalid:
-            form.add_error(None, invalid)
-        else:
-            messages.success(request, f"Created the group “{group.name}”.")
-            if request.htmx:
-                return _group_page(request, form=WorkflowGroupForm())
-            return redirect("workflow_groups:index", **request.environment.url_kwargs)
-    return _group_page(request, form=form)
-
-
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
-@require_http_methods(["GET", "POST"])
-def workflow_group_edit(request, organization_slug, environment_slug, pk):
-    group = _group_or_404(pk)
-    # A bound ModelForm writes the submitted values onto its instance while validating: the
-    # title and the service get the group as it is stored.
-    title = f"Edit the group “{group.name}”"
-    form = WorkflowGroupForm(request.POST or None, instance=_group_or_404(pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.workflow_group_update(
-                group=group, name=form.cleaned_data["name"], actor=request.user
-            )
-        except ValidationError as invalid:
-            form.add_error(None, invalid)
-        else:
-            messages.success(request, "Saved the group.")
-            return redirect("workflow_groups:index", **request.environment.url_kwargs)
-    return TemplateResponse(
-        request,
-        "workflows/simple_form.html",
-        {
-            "title": title,
-            "form": form,
-            "submit_label": "Save group",
-            "cancel_url": reverse("workflow_groups:index", kwargs=request.environment.url_kwargs),
-        },
+def _group_delete_texts(group, environment):
+    return (
+        "Groups only organise workflows; deleting an unused one changes nothing else.",
+        f"“{group.name}” is still used by these workflows. Move them to another group before "
+        "deleting it:",
+        {"is_default_group": group.name == DEFAULT_GROUP_NAME},
     )
 
 
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
-@require_http_methods(["GET", "POST"])
-def workflow_group_delete_view(request, organization_slug, environment_slug, pk):
-    group = _group_or_404(pk)
-    refusal = None
-    if request.method == "POST":
-        try:
-            services.workflow_group_delete(group=group, actor=request.user)
-        except ValidationError as refused:
-            refusal = " ".join(refused.messages)
-        else:
-            messages.success(request, f"Deleted the group “{group.name}”.")
-            return redirect("workflow_groups:index", **request.environment.url_kwargs)
-    users = selectors.workflows_using_group(group=group)
-    return TemplateResponse(
-        request,
-        "workflows/confirm_delete.html",
-        {
-            "title": f"Delete the group “{group.name}”?",
-            "explanation": "Groups only organise workflows; deleting an unused one changes "
-            "nothing else.",
-            "refusal": refusal,
-            "blockers": users,
-            "blockers_intro": f"“{group.name}” is still used by these workflows. Move them to "
-            "another group before deleting it:",
-            "is_default_group": group.name == DEFAULT_GROUP_NAME,
-            "confirm_label": "Delete group",
-            "cancel_url": reverse("workflow_groups:index", kwargs=request.environment.url_kwargs),
-        },
-        status=409 if refusal else 200,
+workflow_groups = NamedList(
+    namespace="workflow_groups",
+    noun="group",
+    model=WorkflowGroup,
+    form_class=WorkflowGroupForm,
+    template="workflows/group_list.html",
+    section="group_section",
+    context_name="groups",
+    rows=selectors.workflow_group_list,
+    create=lambda environment, actor, data: services.workflow_group_create(
+        environment=environment, name=data["name"], actor=actor
+    ),
+    update=lambda group, actor, data: services.workflow_group_update(
+        group=group, name=data["name"], actor=actor
+    ),
+    delete=lambda group, actor: services.workflow_group_delete(group=group, actor=actor),
+    blockers=lambda group: selectors.workflows_using_group(group=group),
+    delete_texts=_group_delete_texts,
+)
+
+
+def _feed_delete_texts(feed, environment):
+    return (
+        "Client apps that ask for this feed by its identifier "
+        f"(“{feed.identifier}”) will get nothing from {environment.name}.",
+        f"In-app steps of these workflows post into “{feed.name}”. Point them at another feed "
+        "before deleting it:",
+        {},
     )
 
 
-# Feeds ---------------------------------------------------------------------------------------
-
-
-def _feed_or_404(pk):
-    try:
-        return selectors.feed_get(pk=pk)
-    except Feed.DoesNotExist as missing:
-        raise Http404("No such feed in this environment.") from missing
-
-
-def _feed_page(request, *, form=None, status=200):
-    writable = can_write(request)
-    if writable and form is None:
-        form = FeedForm(environment=request.environment)
-    context = {"feeds": selectors.feed_list(), "form": form, "can_write": writable}
-    template = "workflows/feed_list.html"
-    if request.htmx and request.method == "POST":
-        template += "#feed_section"
-    return _announcing_changes(request, TemplateResponse(request, template, context, status=status))
-
-
-def feed_index(request, organization_slug, environment_slug):
-    return _feed_page(request)
-
-
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@require_POST
-def feed_create_view(request, organization_slug, environment_slug):
-    form = FeedForm(request.POST, environment=request.environment)
-    if form.is_valid():
-        try:
-            feed = services.feed_create(
-                environment=request.environment, actor=request.user, **form.cleaned_data
-            )
-        except ValidationError as invalid:
-            form.add_error(None, invalid)
-        else:
-            messages.success(request, f"Created the feed “{feed.name}”.")
-            if request.htmx:
-                return _feed_page(request, form=FeedForm(environment=request.environment))
-            return redirect("feeds:index", **request.environment.url_kwargs)
-    return _feed_page(request, form=form)
-
-
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
-@require_http_methods(["GET", "POST"])
-def feed_edit(request, organization_slug, environment_slug, pk):
-    feed = _feed_or_404(pk)
-    # A bound ModelForm writes the submitted values onto its instance while validating: the
-    # title and the service get the feed as it is stored.
-    title = f"Edit the feed “{feed.name}”"
-    form = FeedForm(
-        request.POST or None, instance=_feed_or_404(pk), environment=request.environment
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.feed_update(feed=feed, actor=request.user, **form.cleaned_data)
-        except ValidationError as invalid:
-            form.add_error(None, invalid)
-        else:
-            messages.success(request, "Saved the feed.")
-            return redirect("feeds:index", **request.environment.url_kwargs)
-    return TemplateResponse(
-        request,
-        "workflows/simple_form.html",
-        {
-            "title": title,
-            "form": form,
-            "submit_label": "Save feed",
-            "cancel_url": reverse("feeds:index", kwargs=request.environment.url_kwargs),
-        },
-    )
-
-
-@writable_environment_required
-@role_required_for_writes(*EDITORS)
-@edit_page
-@require_http_methods(["GET", "POST"])
-def feed_delete_view(request, organization_slug, environment_slug, pk):
-    feed = _feed_or_404(pk)
-    refusal = None
-    if request.method == "POST":
-        try:
-            services.feed_delete(feed=feed, actor=request.user)
-        except ValidationError as refused:
-            refusal = " ".join(refused.messages)
-        else:
-            messages.success(request, f"Deleted the feed “{feed.name}”.")
-            return redirect("feeds:index", **request.environment.url_kwargs)
-    return TemplateResponse(
-        request,
-        "workflows/confirm_delete.html",
-        {
-            "title": f"Delete the feed “{feed.name}”?",
-            "explanation": "Client apps that ask for this feed by its identifier "
-            f"(“{feed.identifier}”) will get nothing from {request.environment.name}.",
-            "refusal": refusal,
-            "blockers": selectors.workflows_using_feed(feed=feed),
-            "blockers_intro": f"In-app steps of these workflows post into “{feed.name}”. "
-            "Point them at another feed before deleting it:",
-            "confirm_label": "Delete feed",
-            "cancel_url": reverse("feeds:index", kwargs=request.environment.url_kwargs),
-        },
-        status=409 if refusal else 200,
-    )
+feeds = NamedList(
+    namespace="feeds",
+    noun="feed",
+    model=Feed,
+    form_class=FeedForm,
+    template="workflows/feed_list.html",
+    section="feed_section",
+    context_name="feeds",
+    rows=selectors.feed_list,
+    create=lambda environment, actor, data: services.feed_create(
+        environment=environment, actor=actor, **data
+    ),
+    update=lambda feed, actor, data: services.feed_update(feed=feed, actor=actor, **data),
+    delete=lambda feed, actor: services.feed_delete(feed=feed, actor=actor),
+    blockers=lambda feed: selectors.workflows_using_feed(feed=feed),
+    delete_texts=_feed_delete_texts,
+    needs_environment=True,
+)

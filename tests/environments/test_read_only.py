@@ -10,7 +10,9 @@ import uuid
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from environments.refusals import READ_ONLY_MESSAGE_START
+from environments.policy import Write, declared_write
+
+READ_ONLY_MESSAGE_START = "is read-only. Make changes in"
 
 UNSAFE_METHODS = ["post", "put", "patch", "delete"]
 SAMPLE_VALUES = {"int": "999999", "uuid": str(uuid.uuid4()), "slug": "sample", "str": "sample"}
@@ -48,9 +50,7 @@ def _concrete_path(route: str, tenant, environment) -> str:
 
 ROUTES = _environment_routes()
 PROMOTABLE_ROUTES = [
-    (route, view)
-    for route, view in ROUTES
-    if getattr(view, "writes_promotable_content", True) is not False
+    (route, view) for route, view in ROUTES if declared_write(view) is Write.CONTENT
 ]
 ENVIRONMENT_LOCAL_ROUTES = [
     route for route, view in ROUTES if route and (route, view) not in PROMOTABLE_ROUTES

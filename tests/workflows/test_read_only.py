@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import resolve, reverse
 
+from environments.policy import Write
 from environments.scoping import environment_scope
 from workflows import services
 from workflows.models import Channel, Feed, Step, Workflow, WorkflowGroup
@@ -131,7 +132,7 @@ def test_every_routed_view_is_either_guarded_and_tested_here_or_only_reads(tenan
     ]:
         for pattern in patterns:
             name = f"{namespace}:{pattern.name}"
-            if getattr(pattern.callback, "writes_promotable_content", False):
+            if getattr(pattern.callback, "write_kind", None) is Write.CONTENT:
                 guarded.add(name)
             else:
                 unguarded.add(name)
@@ -174,7 +175,7 @@ def test_every_write_is_refused_to_a_viewer(client, login, tenant, content, name
     response = client.post(url, data, headers=headers)
 
     assert response.status_code == 403, name
-    assert "Only an admin or editor" in response.content.decode()
+    assert "Your role can read this content but not change it" in response.content.decode()
     assert snapshot(tenant.development) == before
 
 
@@ -312,7 +313,9 @@ class TestServicesCheckAgain:
         viewer = tenant.viewer.user
         before = snapshot(tenant.development)
         with environment_scope(tenant.development):
-            with pytest.raises(PermissionDenied, match="Only an admin or editor"):
+            with pytest.raises(
+                PermissionDenied, match="Your role can read this content but not change it"
+            ):
                 services.workflow_update(workflow=content.workflow, actor=viewer, name="X")
             with pytest.raises(PermissionDenied):
                 services.step_update(step=content.email, actor=viewer, body="X")
