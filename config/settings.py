@@ -27,11 +27,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    # Serves its API docs' assets from the package's own static files, never a CDN.
+    "ninja",
     "accounts",
     "environments",
     "workflows",
     "branding",
     "changes",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -171,6 +174,12 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
 )
+
+# The public API (/v1): bodies over this size get 413; each key's token bucket refills at
+# API_RATE_LIMIT_PER_MINUTE and holds API_RATE_LIMIT_BURST requests.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=100)
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

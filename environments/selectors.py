@@ -13,3 +13,14 @@ def api_key_get(*, pk: int) -> ApiKey:
 def root_environment_of(organization) -> Environment | None:
     """The head of the chain, where content is edited (Development in a new organization)."""
     return organization.environments.filter(upstream__isnull=True).order_by("created_at").first()
+
+
+def environment_list_of_organization(*, organization) -> list[Environment]:
+    """The organization's environments, upstream first (Development, then what it feeds)."""
+    environments = list(Environment.objects.filter(organization=organization))
+    by_upstream = {environment.upstream_id: environment for environment in environments}
+    ordered, current = [], by_upstream.get(None)
+    while current is not None and len(ordered) < len(environments):
+        ordered.append(current)
+        current = by_upstream.get(current.pk)
+    return ordered + [environment for environment in environments if environment not in ordered]

@@ -1,0 +1,94 @@
+"""The ``/v1`` API: Novu-compatible routes over Herald's services and selectors.
+
+Every route runs through ``admit_with_api_key`` (size, key, rate limit, environment scope).
+Errors keep Novu's shape ``{statusCode, message, error}``; nothing a client sends becomes a 500.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import NinjaAPI, Router
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestValidationError
+
+from api.authentication import ApiKeyAuth, admit_with_api_key
+from api.errors import ApiError, error_response
+
+api = NinjaAPI(
+    title="Herald API",
+    version="1",
+    description=(
+        "Novu-compatible REST API. Authenticate with `Authorization: ApiKey <secret>`: the key "
+        "decides the environment, and nothing else does."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=ApiKeyAuth(),
+)
+
+
+def key_router(**kwargs) -> Router:
+    """A router whose operations are admitted by an API secret key."""
+    router = Router(**kwargs)
+    router.add_decorator(admit_with_api_key, mode="view")
+    return router
+
+
+def _field_of(location: list) -> str:
+    # Skip the parameter source ("body", "query", "path") and the payload's own name.
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "payload")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(RequestValidationError)
+def invalid_request(request, exc):
+    messages = [f"{_field_of(error.get('loc', []))}: {error.get('msg')}" for error in exc.errors]
+    return error_response(400, messages or ["The request is invalid."])
+
+
+@api.exception_handler(DjangoValidationError)
+def invalid_by_service(request, exc):
+    if hasattr(exc, "error_dict"):
+        messages = [
+            message if field == "__all__" else f"{field}: {message}"
+            for field, errors in exc.message_dict.items()
+            for message in errors
+        ]
+    else:
+        messages = exc.messages
+    return error_response(getattr(exc, "status", 400), " ".join(messages))
+
+
+@api.exception_handler(ApiError)
+def api_error(request, exc):
+    return error_response(exc.status, exc.message, **exc.extra)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return error_response(404, str(exc) or "Not found in this environment.")
+
+
+@api.exception_handler(PermissionDenied)
+def refused(request, exc):
+    return error_response(403, str(exc) or "This action is not allowed.")
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return error_response(401, "API Key not found, revoked or expired.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return error_response(exc.status_code, str(exc))
+
+
+def _register_routers():
+    from api.routers import environments
+
+    api.add_router("/environments", environments.router)
+
+
+_register_routers()

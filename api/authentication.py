@@ -1,0 +1,76 @@
+"""Admission of API requests: body size, the API secret key, the rate limit and the scope.
+
+The key decides the environment and nothing else does: the whole operation (validation, the
+route, serialising the response) runs inside ``environment_scope`` of the key's environment,
+so the fail-closed managers guard the API as they guard the pages.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from ninja.security import APIKeyHeader
+
+from api.errors import error_response
+from api.throttling import rate_limit_take
+from environments.scoping import environment_scope
+from environments.services import api_key_authenticate
+
+AUTHORIZATION_SCHEME = "ApiKey"
+
+
+def _presented_secret(request) -> str:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != AUTHORIZATION_SCHEME.lower():
+        return ""
+    return secret.strip()
+
+
+def _body_too_large(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return length > settings.API_MAX_BODY_BYTES
+
+
+def admit_with_api_key(run):
+    """Wrap an operation: 413, 401 and 429 in Novu's shape, else run it in the key's scope."""
+
+    @wraps(run)
+    def admitted(request, *args, **kwargs):
+        if _body_too_large(request):
+            limit_kb = settings.API_MAX_BODY_BYTES // 1024
+            return error_response(413, f"The request body is larger than {limit_kb} KB.")
+        api_key = api_key_authenticate(secret=_presented_secret(request))
+        if api_key is None:
+            return error_response(
+                401,
+                "API Key not found, revoked or expired. Send `Authorization: ApiKey <secret>` "
+                "with a key of the environment.",
+            )
+        decision = rate_limit_take(bucket=f"api-key:{api_key.pk}")
+        if not decision.allowed:
+            return error_response(
+                429,
+                f"Too many requests for this API key. Retry in {decision.retry_after} s.",
+                headers=decision.headers(),
+            )
+        request.api_key = api_key
+        request.environment = api_key.environment
+        with environment_scope(api_key.environment):
+            response = run(request, *args, **kwargs)
+        for header, value in decision.headers().items():
+            response[header] = value
+        return response
+
+    return admitted
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """Declares the scheme in OpenAPI; the key was already resolved by ``admit_with_api_key``."""
+
+    param_name = "Authorization"
+    openapi_description = "`ApiKey <secret>`: an API secret key of one environment."
+
+    def authenticate(self, request, key):
+        return getattr(request, "api_key", None)
