@@ -69,6 +69,9 @@ class ScopeMissingQuerySet(models.QuerySet):
     in_bulk = _refuse
     contains = _refuse
     explain = _refuse
+    raw = _refuse
+    bulk_create = _refuse
+    bulk_update = _refuse
 
     def none(self):
         empty = models.QuerySet(model=self.model, query=self.query.chain(), using=self._db)
@@ -76,21 +79,77 @@ class ScopeMissingQuerySet(models.QuerySet):
         return empty
 
 
-class EnvironmentScopedManager(models.Manager):
+class EnvironmentMismatch(EnvironmentScopeMissing):
+    """A write inside one environment's scope named another environment."""
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Rows of the scope's environment; writes through it land in that environment only.
+
+    A row that names another environment is refused rather than written there: the scope is
+    the request's environment, and nothing a request does may reach beyond it.
+    """
+
+    def _scope_environment(self):
+        environment = _current_environment.get()
+        if environment is None:
+            raise EnvironmentScopeMissing(_scope_missing_message(self.model))
+        return environment
+
+    def _claim(self, instance) -> None:
+        environment = self._scope_environment()
+        if instance.environment_id is None:
+            instance.environment = environment
+        elif instance.environment_id != environment.pk:
+            raise EnvironmentMismatch(
+                f"A {self.model.__name__} of another environment cannot be written in the scope "
+                f"of {environment.name}. Maintenance code that writes across environments uses "
+                f"`{self.model.__name__}.{UNSCOPED_MANAGER_NAME}`."
+            )
+
+    def create(self, **kwargs):
+        instance = self.model(**kwargs)
+        self._claim(instance)
+        instance.save(force_insert=True, using=self.db)
+        return instance
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for instance in objs:
+            self._claim(instance)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        environment = kwargs.get("environment")
+        environment_id = kwargs.get("environment_id", getattr(environment, "pk", None))
+        if environment_id is not None and environment_id != self._scope_environment().pk:
+            raise EnvironmentMismatch(
+                f"Rows of {self.model.__name__} cannot be moved out of their environment."
+            )
+        return super().update(**kwargs)
+
+    def raw(self, *args, **kwargs):
+        raise EnvironmentScopeMissing(
+            f"Raw SQL is not scoped: {self.model.__name__}.objects.raw() would read every "
+            f"environment. Use the ORM, or `{self.model.__name__}.{UNSCOPED_MANAGER_NAME}` "
+            "with an explicit environment filter in maintenance code."
+        )
+
+
+class EnvironmentScopedManager(models.Manager.from_queryset(ScopedQuerySet)):
     """Default manager of every scoped model: rows of the current environment, or refusal."""
 
     def get_queryset(self):
         environment = _current_environment.get()
         if environment is None:
             return ScopeMissingQuerySet(model=self.model, using=self._db, hints=self._hints)
-        return super().get_queryset().filter(environment_id=environment.pk)
+        return ScopedQuerySet(model=self.model, using=self._db, hints=self._hints).filter(
+            environment_id=environment.pk
+        )
 
     def create(self, **kwargs):
         environment = _current_environment.get()
-        if (
-            environment is not None
-            and "environment" not in kwargs
-            and "environment_id" not in kwargs
-        ):
-            kwargs["environment"] = environment
-        return super().get_queryset().create(**kwargs)
+        if environment is None:
+            # Outside a scope a row can still be created, with its environment named.
+            return models.QuerySet(model=self.model, using=self._db).create(**kwargs)
+        return self.get_queryset().create(**kwargs)

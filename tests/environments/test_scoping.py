@@ -7,7 +7,12 @@ from django.test.utils import isolate_apps
 
 from environments.checks import manager_errors_of, scoped_models_have_both_managers
 from environments.models import ApiKey, EnvironmentScopedModel
-from environments.scoping import EnvironmentScopeMissing, current_environment, environment_scope
+from environments.scoping import (
+    EnvironmentMismatch,
+    EnvironmentScopeMissing,
+    current_environment,
+    environment_scope,
+)
 from tests.factories import ApiKeyFactory, StepFactory, WorkflowFactory
 from workflows.models import Step, Workflow
 
@@ -106,3 +111,62 @@ def test_the_system_check_reports_a_model_without_the_scoped_manager():
 
     ids = [error.id for error in manager_errors_of(Careless)]
     assert ids == ["environments.E001"]
+
+
+def test_a_create_naming_another_environment_is_refused_inside_a_scope(tenant, other_tenant):
+    group = WorkflowFactory(environment=tenant.development).group
+    for elsewhere in (tenant.production, other_tenant.development):
+        with environment_scope(tenant.development), pytest.raises(EnvironmentMismatch):
+            Workflow.objects.create(
+                environment=elsewhere, name="Leak", identifier="leak", group=group
+            )
+        with environment_scope(tenant.development), pytest.raises(EnvironmentMismatch):
+            Workflow.objects.get_or_create(
+                identifier="leak",
+                defaults={"environment": elsewhere, "name": "Leak", "group": group},
+            )
+    assert not Workflow.unscoped_across_environments.filter(identifier="leak").exists()
+
+
+def test_bulk_create_refuses_rows_of_another_environment_and_fills_missing_ones(tenant):
+    group = WorkflowFactory(environment=tenant.development).group
+    with environment_scope(tenant.development):
+        with pytest.raises(EnvironmentMismatch):
+            Workflow.objects.bulk_create(
+                [
+                    Workflow(name="Mine", identifier="mine", group=group),
+                    Workflow(
+                        environment=tenant.production, name="Leak", identifier="leak", group=group
+                    ),
+                ]
+            )
+        assert not Workflow.objects.filter(identifier="mine").exists()
+        Workflow.objects.bulk_create([Workflow(name="Mine", identifier="mine", group=group)])
+    assert Workflow.unscoped_across_environments.get(identifier="mine").environment == (
+        tenant.development
+    )
+    with pytest.raises(EnvironmentScopeMissing):
+        Workflow.objects.bulk_create([Workflow(environment=tenant.development, name="Out")])
+
+
+def test_an_update_cannot_move_rows_to_another_environment(tenant):
+    workflow = WorkflowFactory(environment=tenant.development)
+    with environment_scope(tenant.development), pytest.raises(EnvironmentMismatch):
+        Workflow.objects.filter(pk=workflow.pk).update(environment=tenant.production)
+    workflow.refresh_from_db()
+    assert workflow.environment == tenant.development
+
+
+def test_related_managers_claim_the_scope_too(tenant):
+    workflow = WorkflowFactory(environment=tenant.development)
+    with environment_scope(tenant.development), pytest.raises(EnvironmentMismatch):
+        workflow.steps.create(environment=tenant.production, name="Leak", position=9)
+
+
+def test_raw_sql_is_refused_inside_and_outside_a_scope(tenant):
+    WorkflowFactory(environment=tenant.development)
+    table = Workflow._meta.db_table
+    with pytest.raises(EnvironmentScopeMissing):
+        list(Workflow.objects.raw(f"SELECT * FROM {table}"))
+    with environment_scope(tenant.development), pytest.raises(EnvironmentScopeMissing):
+        list(Workflow.objects.raw(f"SELECT * FROM {table}"))
