@@ -164,6 +164,12 @@ class StepForm(forms.Form):
             if name in self.fields:
                 self.fields[name].help_text = liquid_help
                 self.fields[name].widget.attrs["spellcheck"] = "false"
+        if "cta_url" in self.fields:
+            self.fields[
+                "cta_url"
+            ].help_text = (
+                f"{liquid_help} An https:// link, or a link within your app such as /orders/42."
+            )
 
     @classmethod
     def initial_for(cls, step) -> dict:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from branding.models import Brand, Layout
+from workflows.links import cta_url_problem
 from workflows.liquid import (
     TEMPLATE_SCOPE_NAMES,
     TemplateProblem,
@@ -134,6 +135,9 @@ class StepPreview:
     subject: str = ""
     body: str = ""
     cta_url: str = ""
+    # A rendered call-to-action URL that was left out, and why.
+    refused_cta_url: str = ""
+    cta_url_refusal: str = ""
     layout_name: str = ""
     problem: TemplateProblem | None = None
     problem_field: str = ""
@@ -172,6 +176,12 @@ def step_preview(*, step: Step, payload: dict, subscriber: dict | None = None) -
         except TemplateRenderError as error:
             preview.problem, preview.problem_field = error.problem, field_name
             return preview
+    refusal = cta_url_problem(preview.cta_url)
+    if refusal is not None:
+        # The payload can make any URL of a valid template: the unsafe result is dropped, as
+        # delivery must drop it.
+        preview.refused_cta_url, preview.cta_url = preview.cta_url, ""
+        preview.cta_url_refusal = refusal
     if step.channel == Channel.EMAIL:
         preview.layout_name = layout_for(step).name
     if step.channel == Channel.SMS:
