@@ -197,6 +197,8 @@ class StepForm(forms.Form):
 
 
 class PreviewForm(forms.Form):
+    """A sample payload. Once valid, ``payload_source`` holds the JSON text as it was parsed."""
+
     payload = forms.CharField(
         label="Sample payload (JSON)",
         required=False,
@@ -227,6 +229,7 @@ class PreviewForm(forms.Form):
             raise forms.ValidationError(
                 'The payload must be a JSON object, for example {"order": {"id": 42}}.'
             )
+        self.payload_source = text
         return payload
 
 

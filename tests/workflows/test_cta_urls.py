@@ -128,3 +128,26 @@ def test_an_unsafe_rendered_url_is_left_out_of_the_preview(tenant, content):
     assert "“javascript:” links are not allowed" in unsafe.cta_url_refusal
     assert unsafe.body  # the rest of the message still renders
     assert (safe.cta_url, safe.cta_url_refusal) == ("https://example.com/a", "")
+
+
+def test_the_preview_says_why_the_cta_is_left_out(client, login, tenant, content):
+    Step.unscoped_across_environments.filter(pk=content.in_app.pk).update(
+        cta_url="{{ payload.url }}"
+    )
+    login(tenant.viewer.user)
+    url = reverse(
+        "workflows:step_preview",
+        args=[
+            tenant.organization.slug,
+            tenant.development.slug,
+            content.workflow.pk,
+            content.in_app.pk,
+        ],
+    )
+    response = client.post(url, {"payload": '{"url": "data:text/html,<b>x</b>"}'}, headers=HTMX)
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="preview-cta-refused"' in text
+    assert "left out: it came out as <code>data:text/html,&lt;b&gt;x&lt;/b&gt;</code>." in text
+    assert "“data:” links are not allowed." in text
+    assert 'class="inbox-preview__cta"' not in text
