@@ -93,6 +93,20 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Preview payloads wait here for the email frame that loads them a moment later, maybe from
+    # another web process: so the database, which every process shares. Entries live ten
+    # minutes, each person keeps one per step, and the table is culled past MAX_ENTRIES.
+    # The table is made by `manage.py createcachetable`.
+    "previews": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "herald_preview_cache",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Axes goes first so that a locked-out login is refused before the password is checked.

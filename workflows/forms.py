@@ -164,6 +164,12 @@ class StepForm(forms.Form):
             if name in self.fields:
                 self.fields[name].help_text = liquid_help
                 self.fields[name].widget.attrs["spellcheck"] = "false"
+        if "cta_url" in self.fields:
+            self.fields[
+                "cta_url"
+            ].help_text = (
+                f"{liquid_help} An https:// link, or a link within your app such as /orders/42."
+            )
 
     @classmethod
     def initial_for(cls, step) -> dict:
@@ -191,6 +197,8 @@ class StepForm(forms.Form):
 
 
 class PreviewForm(forms.Form):
+    """A sample payload. Once valid, ``payload_source`` holds the JSON text as it was parsed."""
+
     payload = forms.CharField(
         label="Sample payload (JSON)",
         required=False,
@@ -221,6 +229,7 @@ class PreviewForm(forms.Form):
             raise forms.ValidationError(
                 'The payload must be a JSON object, for example {"order": {"id": 42}}.'
             )
+        self.payload_source = text
         return payload
 
 

@@ -4,14 +4,24 @@ Email steps are composed the way they will be sent: the step's HTML inside its l
 environment's default layout), with the environment's brand applied. The composed document is
 served on its own URL with a CSP that allows inline styles (email HTML lives on them) and no
 scripts, and is shown in a sandboxed iframe.
+
+That URL must stay short whatever the payload (up to 100,000 characters; servers refuse request
+lines over a few KB). The payload waits in the shared ``previews`` cache, one per person and
+step, and the URL carries only a random id signed for the organization, environment, step and
+person, valid for ten minutes.
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 
+from django.core import signing
+from django.core.cache import caches
+from django.utils.crypto import constant_time_compare, get_random_string
 from markupsafe import Markup
 
 from branding.models import Brand, Layout
+from workflows.links import cta_url_problem
 from workflows.liquid import (
     TEMPLATE_SCOPE_NAMES,
     TemplateProblem,
@@ -134,6 +144,9 @@ class StepPreview:
     subject: str = ""
     body: str = ""
     cta_url: str = ""
+    # A rendered call-to-action URL that was left out, and why.
+    refused_cta_url: str = ""
+    cta_url_refusal: str = ""
     layout_name: str = ""
     problem: TemplateProblem | None = None
     problem_field: str = ""
@@ -172,6 +185,12 @@ def step_preview(*, step: Step, payload: dict, subscriber: dict | None = None) -
         except TemplateRenderError as error:
             preview.problem, preview.problem_field = error.problem, field_name
             return preview
+    refusal = cta_url_problem(preview.cta_url)
+    if refusal is not None:
+        # The payload can make any URL of a valid template: the unsafe result is dropped, as
+        # delivery must drop it.
+        preview.refused_cta_url, preview.cta_url = preview.cta_url, ""
+        preview.cta_url_refusal = refusal
     if step.channel == Channel.EMAIL:
         preview.layout_name = layout_for(step).name
     if step.channel == Channel.SMS:
@@ -235,3 +254,68 @@ def email_compose(*, step: Step, payload: dict, subscriber: dict | None = None) 
         f"<style>{stylesheet}</style></head>"
         f'<body><div class="herald-email" dir="{direction}">{framed}</div></body></html>'
     )
+
+
+# Email documents ------------------------------------------------------------------------------
+
+EMAIL_DOCUMENT_MAX_AGE = 10 * 60
+# Stands for the step's sample payload, which is derived again rather than stored.
+SAMPLE_PAYLOAD_ID = "sample"
+
+
+class EmailDocumentGone(Exception):
+    """The id of an email document is expired, replaced by a newer preview, damaged, or meant
+    for another organization, environment, step or person. The message says what to do."""
+
+
+def _email_document_salt(*, environment, step: Step, user) -> str:
+    scope = f"{environment.organization_id}:{environment.pk}:{step.pk}:{user.pk}"
+    return f"workflows.email-document:{scope}"
+
+
+def _email_document_cache_key(*, environment, step: Step, user) -> str:
+    return f"email-document:{environment.pk}:{step.pk}:{user.pk}"
+
+
+def email_document_id(*, environment, step: Step, user, payload_source: str | None) -> str:
+    """A short signed id under which the email frame finds ``payload_source`` (JSON text).
+
+    ``None`` stands for the step's sample payload and stores nothing. A stored payload replaces
+    the person's previous one for this step.
+    """
+    payload_id = SAMPLE_PAYLOAD_ID
+    if payload_source is not None:
+        payload_id = get_random_string(22)
+        caches["previews"].set(
+            _email_document_cache_key(environment=environment, step=step, user=user),
+            {"id": payload_id, "payload": payload_source},
+            EMAIL_DOCUMENT_MAX_AGE,
+        )
+    salt = _email_document_salt(environment=environment, step=step, user=user)
+    return signing.TimestampSigner(salt=salt).sign(payload_id)
+
+
+def email_document_payload(*, environment, step: Step, user, document_id: str) -> dict:
+    """The payload behind ``document_id``. Raises ``EmailDocumentGone``."""
+    salt = _email_document_salt(environment=environment, step=step, user=user)
+    try:
+        payload_id = signing.TimestampSigner(salt=salt).unsign(
+            document_id, max_age=EMAIL_DOCUMENT_MAX_AGE
+        )
+    except signing.SignatureExpired as expired:
+        raise EmailDocumentGone("This preview has expired. Render the preview again.") from expired
+    except signing.BadSignature as foreign:
+        raise EmailDocumentGone(
+            "This preview link does not belong to this step, environment and account, or it is "
+            "incomplete. Render the preview again."
+        ) from foreign
+    if payload_id == SAMPLE_PAYLOAD_ID:
+        return step_sample_payload(step)
+    stored = caches["previews"].get(
+        _email_document_cache_key(environment=environment, step=step, user=user)
+    )
+    if not isinstance(stored, dict) or not constant_time_compare(stored["id"], payload_id):
+        raise EmailDocumentGone(
+            "This preview has expired or a newer one replaced it. Render the preview again."
+        )
+    return json.loads(stored["payload"])

@@ -17,6 +17,7 @@ from environments import policy
 from environments.models import Environment
 from environments.policy import Write
 from environments.services import save_or_refuse_clash
+from workflows.links import cta_url_template_problem
 from workflows.liquid import template_problem
 from workflows.models import (
     DEFAULT_GROUP_NAME,
@@ -55,12 +56,16 @@ def _touch_workflow(workflow: Workflow, *, actor) -> None:
 
 
 def step_template_errors(*, channel: str, values: dict[str, Any]) -> dict[str, str]:
-    """``{field: "Line n: message"}`` for each Liquid field of ``channel`` that does not parse."""
+    """``{field: "Line n: message"}`` for each Liquid field of ``channel`` that does not parse,
+    and ``{"cta_url": message}`` for a call-to-action that can only make an unsafe link."""
     errors = {}
     for field_name, html in TEMPLATE_FIELDS_BY_CHANNEL[channel]:
-        problem = template_problem(values.get(field_name) or "", html=html)
+        source = values.get(field_name) or ""
+        problem = template_problem(source, html=html)
         if problem is not None:
             errors[field_name] = str(problem)
+        elif field_name == "cta_url" and (url_problem := cta_url_template_problem(source)):
+            errors[field_name] = url_problem
     return errors
 
 

@@ -15,7 +15,7 @@ urlpatterns = [
     path("<int:pk>/steps/<int:step_pk>/delete/", views.step_delete_view, name="step_delete"),
     path("<int:pk>/steps/<int:step_pk>/preview/", views.step_preview_view, name="step_preview"),
     path(
-        "<int:pk>/steps/<int:step_pk>/preview/email/",
+        "<int:pk>/steps/<int:step_pk>/preview/email/<str:document_id>/",
         views.step_email_document,
         name="email_document",
     ),

@@ -36,7 +36,10 @@ from workflows.liquid import TemplateRenderError
 from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, Step, Workflow, WorkflowGroup
 from workflows.named_lists import NamedList
 from workflows.previews import (
+    EmailDocumentGone,
     email_compose,
+    email_document_id,
+    email_document_payload,
     step_preview,
     step_sample_payload,
     step_variables,
@@ -317,34 +320,43 @@ def step_delete_view(request, organization_slug, environment_slug, pk, step_pk):
 
 
 def _preview_context(request, workflow, step) -> dict:
-    variables = step_variables(step)
-    form = PreviewForm(
-        request.GET if "payload" in request.GET else None, field_id=f"payload-{step.pk}"
-    )
-    context = {"workflow": workflow, "step": step, "variables": variables, "form": form}
-    if not form.is_bound:
-        sample = step_sample_payload(step)
-        form.initial["payload"] = json.dumps(sample, indent=2)
-        payload = sample
+    """GET renders the step's sample payload; POST renders the operator's."""
+    posted = request.method == "POST"
+    form = PreviewForm(request.POST if posted else None, field_id=f"payload-{step.pk}")
+    context = {"workflow": workflow, "step": step, "variables": step_variables(step), "form": form}
+    if not posted:
+        payload = step_sample_payload(step)
+        form.initial["payload"] = json.dumps(payload, indent=2)
     elif form.is_valid():
         payload = form.cleaned_data["payload"]
     else:
         return context
     context["preview"] = step_preview(step=step, payload=payload)
     if step.channel == Channel.EMAIL and context["preview"].problem is None:
-        document_url = reverse(
-            "workflows:email_document",
-            kwargs={**request.environment.url_kwargs, "pk": workflow.pk, "step_pk": step.pk},
+        document_id = email_document_id(
+            environment=request.environment,
+            step=step,
+            user=request.user,
+            payload_source=form.payload_source if posted else None,
         )
-        context["email_document_url"] = (
-            f"{document_url}?{urlencode({'payload': json.dumps(payload)})}"
+        context["email_document_url"] = reverse(
+            "workflows:email_document",
+            kwargs={
+                **request.environment.url_kwargs,
+                "pk": workflow.pk,
+                "step_pk": step.pk,
+                "document_id": document_id,
+            },
         )
     return context
 
 
-@require_GET
+# A preview writes no content: it is POSTed only because a payload (up to 100,000 characters)
+# does not fit in a URL. So viewers may post it, and read-only environments accept it.
+@writes(Write.NOTHING)
+@require_http_methods(["GET", "POST"])
 def step_preview_view(request, organization_slug, environment_slug, pk, step_pk):
-    """The step rendered with a sample payload. A read: allowed in every environment."""
+    """The step rendered with a sample payload (GET) or the operator's payload (POST)."""
     workflow = _workflow_or_404(pk)
     step = _step_or_404(workflow, step_pk)
     context = _preview_context(request, workflow, step)
@@ -369,24 +381,37 @@ EMAIL_DOCUMENT_CSP = {
 }
 
 
+def _email_document_message(text: str, *, status: int = 200) -> HttpResponse:
+    # Shown inside the preview frame, which has no stylesheet of Herald's: plain text reads best.
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
 @require_GET
 @xframe_options_sameorigin
 @csp_override(EMAIL_DOCUMENT_CSP)
-def step_email_document(request, organization_slug, environment_slug, pk, step_pk):
-    """The composed email of an email step (layout and brand applied), for the preview frame."""
-    workflow = _workflow_or_404(pk)
-    step = _step_or_404(workflow, step_pk)
-    if step.channel != Channel.EMAIL:
-        raise Http404("Only email steps compose an email document.")
-    form = PreviewForm(request.GET, field_id="payload")
-    if not form.is_valid():
-        return HttpResponse(
-            "The payload is not a JSON object.", status=400, content_type="text/plain"
-        )
+def step_email_document(request, organization_slug, environment_slug, pk, step_pk, document_id):
+    """The composed email of an email step (layout and brand applied), for the preview frame.
+
+    ``document_id`` names the payload the preview stored; see ``email_document_id``.
+    """
     try:
-        document = email_compose(step=step, payload=form.cleaned_data["payload"])
+        workflow = _workflow_or_404(pk)
+        step = _step_or_404(workflow, step_pk)
+        if step.channel != Channel.EMAIL:
+            raise Http404("Only email steps compose an email document.")
+        payload = email_document_payload(
+            environment=request.environment,
+            step=step,
+            user=request.user,
+            document_id=document_id,
+        )
+    except (Http404, EmailDocumentGone) as gone:
+        # The site's 404 page may not be framed; this message may.
+        return _email_document_message(str(gone), status=404)
+    try:
+        document = email_compose(step=step, payload=payload)
     except TemplateRenderError as failure:
-        return HttpResponse(f"The email cannot be rendered: {failure}", content_type="text/plain")
+        return _email_document_message(f"The email cannot be rendered: {failure}")
     return HttpResponse(document, content_type="text/html; charset=utf-8")
 
 

@@ -20,7 +20,12 @@ def promoted_workflow(tenant):
         identifier="password-reset",
         group=WorkflowGroupFactory(environment=tenant.production, name="General"),
     )
-    StepFactory(workflow=workflow, channel=Channel.EMAIL, subject="Reset", body="<p>Hi</p>")
+    StepFactory(
+        workflow=workflow,
+        channel=Channel.EMAIL,
+        subject="Reset",
+        body="<p>Hi {{ payload.name }}</p>",
+    )
     return workflow
 
 
@@ -79,6 +84,14 @@ def test_build_preview_and_find_production_read_only(promoted_workflow, browser_
     expect(preview.get_by_test_id("preview-subject")).to_have_text("Order 77 has shipped")
     frame = page.frame_locator("[data-testid=email-frame]")
     expect(frame.locator("body")).to_contain_text("Tracking: https://track.example/77")
+    # A payload far over what a URL may carry: it is posted, and the frame loads it by an id.
+    filler = "x" * 6000
+    payload.fill(f'{{"order": {{"id": 78}}, "filler": "{filler}", "tracking": {{"url": "/t/78"}}}}')
+    preview.get_by_role("button", name="Render preview").click()
+    expect(preview.get_by_test_id("preview-subject")).to_have_text("Order 78 has shipped")
+    expect(frame.locator("body")).to_contain_text("Tracking: /t/78")
+    frame_src = preview.get_by_test_id("email-frame").get_attribute("src")
+    assert len(frame_src) < 300 and "filler" not in frame_src
 
     payload.fill('{"order": ')
     preview.get_by_role("button", name="Render preview").click()
@@ -101,9 +114,14 @@ def test_build_preview_and_find_production_read_only(promoted_workflow, browser_
         expect(content.get_by_role("link", name=control, exact=True)).to_have_count(0)
         expect(content.get_by_role("button", name=control, exact=True)).to_have_count(0)
     expect(content.get_by_test_id("settings-read-only")).to_contain_text("password-reset")
-    # Reading is still allowed: the promoted copy can be previewed.
+    # Reading is still allowed: the promoted copy can be previewed, with a payload of one's own.
     content.get_by_role("link", name="Preview").click()
     expect(content.get_by_test_id("email-preview")).to_be_visible()
+    production_frame = page.frame_locator("[data-testid=email-frame]").locator("body")
+    expect(production_frame).to_contain_text("Hi Name")  # the sample payload
+    content.get_by_label("Sample payload (JSON)").fill('{"name": "Grace"}')
+    content.get_by_role("button", name="Render preview").click()
+    expect(production_frame).to_contain_text("Hi Grace")
 
 
 @pytest.fixture
