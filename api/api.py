@@ -14,6 +14,8 @@ from ninja.errors import ValidationError as RequestValidationError
 from api.authentication import ApiKeyAuth, admit_with_api_key
 from api.errors import ApiError, error_response
 
+# The docs page serves Swagger UI from the installed package (``ninja`` is in INSTALLED_APPS),
+# never a CDN, under the dashboard's own CSP.
 api = NinjaAPI(
     title="Herald API",
     version="1",

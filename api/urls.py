@@ -1,5 +1,11 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from api.api import api
+from api.errors import error_response
 
-urlpatterns = [path("", api.urls)]
+
+def unknown_route(request, rest):
+    return error_response(404, f"No route {request.method} /v1/{rest}.")
+
+
+urlpatterns = [path("", api.urls), re_path(r"^(?P<rest>.*)$", unknown_route)]
