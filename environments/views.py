@@ -43,6 +43,8 @@ def _api_key_page(request, *, issued=None):
     context = {
         "api_keys": api_key_list(),
         "issued": issued,
+        # Where a backend reaches this Herald; SDKs append /v1 themselves.
+        "api_base_url": request.build_absolute_uri("/").rstrip("/"),
     }
     response = TemplateResponse(request, "environments/api_keys.html", context)
     if issued is not None:
