@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from branding.models import TextDirection
 from changes.bounded_diff import DiffBudget, DiffTooCostly, bounded_opcodes
+from changes.registry import canonical_json
 from workflows.models import Channel
 
 CONTEXT_LINES = 2
@@ -128,8 +129,11 @@ class ListComparison(FieldComparison):
 
     def htmldiff(self):
         old, new = list(self.old or []), list(self.new or [])
-        added = [item for item in new if item not in old]
-        removed = [item for item in old if item not in new]
+        # Sets of canonical forms: membership in a list would be quadratic in the list's length.
+        old_keys = {canonical_json(item) for item in old}
+        new_keys = {canonical_json(item) for item in new}
+        added = [item for item in new if canonical_json(item) not in old_keys]
+        removed = [item for item in old if canonical_json(item) not in new_keys]
         parts = []
         if added:
             parts.append(
