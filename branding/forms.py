@@ -3,7 +3,7 @@ import re
 from django import forms
 from django.utils.text import slugify
 
-from branding.models import TextDirection
+from branding.models import Layout, TextDirection
 from branding.uploads import MAX_LOGO_BYTES
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -20,6 +20,7 @@ class LayoutForm(forms.Form):
     )
     html = forms.CharField(
         label="HTML",
+        max_length=Layout._meta.get_field("html").max_length,
         widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
         help_text="Liquid HTML. Put {{ content }} where each email's body goes; "
         "{{ brand.primary_color }}, {{ brand.logo_url }} and the other brand values are available.",

@@ -8,7 +8,8 @@ class Layout(PromotableModel):
 
     name = models.CharField(max_length=80)
     identifier = models.SlugField(max_length=80)
-    html = models.TextField()
+    # With a step body (at most 50,000 too) under the ~100 KB at which mail clients clip.
+    html = models.TextField(max_length=50_000)
     is_default = models.BooleanField(default=False)
 
     class Meta(PromotableModel.Meta):

@@ -4,21 +4,36 @@ Each comparison answers ``has_changed()`` and renders ``htmldiff()``: long text 
 line by line with the changed words highlighted; short values as old → new; steps as added,
 removed, reordered and changed. ``value_html()`` renders one side alone, for the whole document
 of a create or a delete. All values are escaped here; the result is safe to put in a template.
+
+Every text diff is bounded (``changes.bounded_diff``): a value too long, or a diff that would
+take too many steps, is shown coarsely instead, as both sizes and both values in full.
 """
 
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
+from functools import cached_property
 from itertools import zip_longest
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from branding.models import TextDirection
+from changes.bounded_diff import DiffBudget, DiffTooCostly, bounded_opcodes
+from changes.registry import canonical_json
 from workflows.models import Channel
 
 CONTEXT_LINES = 2
+# Longer values (per side) are shown coarsely without being compared: twice the longest text a
+# form accepts, so only content written around the forms gets here.
+MAX_DIFF_CHARS = 100_000
+# Matcher steps (see bounded_diff): for one text field, for the changed words of one pair of
+# lines, and for all the diffs of one page. A step costs about 0.1 µs, so a field stops after
+# about 0.1 s and a page after about 0.5 s, where an unbounded diff took minutes.
+MAX_TEXT_DIFF_STEPS = 1_000_000
+MAX_WORD_DIFF_STEPS = 100_000
+MAX_PAGE_DIFF_STEPS = 5_000_000
 EMPTY = mark_safe('<span class="diff-empty">(empty)</span>')
 TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 
@@ -30,12 +45,23 @@ def _join(parts) -> SafeString:
 class FieldComparison:
     """Short values: old → new."""
 
-    def __init__(self, label: str, old, new, *, names=None, type_key: str | None = None):
+    def __init__(
+        self,
+        label: str,
+        old,
+        new,
+        *,
+        names=None,
+        type_key: str | None = None,
+        budget: DiffBudget | None = None,
+    ):
         self.label = label
         self.old = old
         self.new = new
         self.names = names or {}
         self.type_key = type_key
+        # Shared by the fields of one page, so many long diffs together stay bounded too.
+        self.budget = budget
 
     def has_changed(self) -> bool:
         return self.old != self.new
@@ -103,8 +129,11 @@ class ListComparison(FieldComparison):
 
     def htmldiff(self):
         old, new = list(self.old or []), list(self.new or [])
-        added = [item for item in new if item not in old]
-        removed = [item for item in old if item not in new]
+        # Sets of canonical forms: membership in a list would be quadratic in the list's length.
+        old_keys = {canonical_json(item) for item in old}
+        new_keys = {canonical_json(item) for item in new}
+        added = [item for item in new if canonical_json(item) not in old_keys]
+        removed = [item for item in old if canonical_json(item) not in new_keys]
         parts = []
         if added:
             parts.append(
@@ -159,11 +188,19 @@ def _on_off(value):
     return value
 
 
-def _word_diff(old_line: str, new_line: str) -> tuple[SafeString, SafeString]:
+def _word_diff(
+    old_line: str, new_line: str, *, budget: DiffBudget
+) -> tuple[SafeString, SafeString] | None:
+    """The two lines with their changed words marked; None when that costs too many steps."""
     old_tokens, new_tokens = TOKEN.findall(old_line), TOKEN.findall(new_line)
-    matcher = SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
+    try:
+        opcodes = bounded_opcodes(
+            old_tokens, new_tokens, budget=DiffBudget(MAX_WORD_DIFF_STEPS, parent=budget)
+        )
+    except DiffTooCostly:
+        return None
     old_parts, new_parts = [], []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         old_text, new_text = escape("".join(old_tokens[i1:i2])), escape("".join(new_tokens[j1:j2]))
         if tag == "equal":
             old_parts.append(old_text)
@@ -176,8 +213,18 @@ def _word_diff(old_line: str, new_line: str) -> tuple[SafeString, SafeString]:
     return mark_safe("".join(old_parts)), mark_safe("".join(new_parts))
 
 
+def _size(text: str) -> str:
+    lines = len(text.splitlines())
+    return f"{lines:,} line{'' if lines == 1 else 's'}, {filesizeformat(len(text.encode()))}"
+
+
 class LongTextComparison(FieldComparison):
-    """Templates and HTML: side by side, line by line, changed words highlighted."""
+    """Templates and HTML: side by side, line by line, changed words highlighted.
+
+    Bounded: a side over ``MAX_DIFF_CHARS``, or lines that take more than their share of
+    matcher steps, give the coarse diff (sizes, and both values in full); a pair of lines whose
+    words take too many steps is shown without word highlights.
+    """
 
     @property
     def is_long(self):
@@ -189,11 +236,22 @@ class LongTextComparison(FieldComparison):
         return format_html('<pre class="diff-block">{}</pre>', value)
 
     def htmldiff(self):
-        old_lines = (self.old or "").splitlines()
-        new_lines = (self.new or "").splitlines()
-        matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+        return self._html
+
+    @cached_property
+    def _html(self) -> SafeString:
+        # Cached: the budget is spent once, however often a template asks.
+        old_text, new_text = self.old or "", self.new or ""
+        if max(len(old_text), len(new_text)) > MAX_DIFF_CHARS:
+            return self._coarse(old_text, new_text)
+        old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
+        budget = DiffBudget(MAX_TEXT_DIFF_STEPS, parent=self.budget)
+        try:
+            opcodes = bounded_opcodes(old_lines, new_lines, budget=budget)
+        except DiffTooCostly:
+            return self._coarse(old_text, new_text)
         rows = []
-        opcodes = matcher.get_opcodes()
+        unhighlighted = 0
         for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
             if tag == "equal":
                 rows.extend(self._unchanged(old_lines, i1, i2, j1, position, len(opcodes)))
@@ -202,11 +260,14 @@ class LongTextComparison(FieldComparison):
             for offset, (old_line, new_line) in enumerate(zip_longest(old_chunk, new_chunk)):
                 old_number = i1 + offset + 1 if old_line is not None else ""
                 new_number = j1 + offset + 1 if new_line is not None else ""
+                old_html = escape(old_line) if old_line is not None else ""
+                new_html = escape(new_line) if new_line is not None else ""
                 if old_line is not None and new_line is not None:
-                    old_html, new_html = _word_diff(old_line, new_line)
-                else:
-                    old_html = escape(old_line) if old_line is not None else ""
-                    new_html = escape(new_line) if new_line is not None else ""
+                    highlighted = _word_diff(old_line, new_line, budget=budget)
+                    if highlighted is None:
+                        unhighlighted += 1
+                    else:
+                        old_html, new_html = highlighted
                 rows.append(
                     format_html(
                         '<tr><td class="diff-sxs__number">{}</td>'
@@ -221,14 +282,41 @@ class LongTextComparison(FieldComparison):
                         new_html,
                     )
                 )
+        note = ""
+        if unhighlighted:
+            # Above the table, which scrolls: the operator reads it before the lines.
+            note = format_html(
+                '<p class="muted small diff-note" data-testid="diff-words-skipped">'
+                "Changed words are not highlighted in {} line{}: too long to compare word by "
+                "word.</p>",
+                f"{unhighlighted:,}",
+                "" if unhighlighted == 1 else "s",
+            )
         return format_html(
-            '<div class="diff-sxs-wrap"><table class="diff-sxs">'
+            '{}<div class="diff-sxs-wrap"><table class="diff-sxs">'
             '<colgroup><col class="diff-sxs__number-column"><col>'
             '<col class="diff-sxs__number-column"><col></colgroup>'
             '<thead><tr><th colspan="2" scope="col">Before</th>'
             '<th colspan="2" scope="col">After</th></tr></thead>'
             "<tbody>{}</tbody></table></div>",
+            note,
             _join(rows),
+        )
+
+    def _coarse(self, old_text: str, new_text: str) -> SafeString:
+        """Changed, with both sizes; both values in full behind a disclosure."""
+        return format_html(
+            '<div class="diff-coarse" data-testid="diff-coarse">'
+            "<p>Changed: {} → {}. Too long to compare line by line here.</p>"
+            '<details class="diff-coarse__both"><summary>View both in full</summary>'
+            '<div class="diff-coarse__sides">'
+            '<div><p class="diff-order__heading">Before</p>{}</div>'
+            '<div><p class="diff-order__heading">After</p>{}</div>'
+            "</div></details></div>",
+            _size(old_text),
+            _size(new_text),
+            self.value_html(old_text),
+            self.value_html(new_text),
         )
 
     def _unchanged(self, lines, start, end, new_start, position, opcode_count):
@@ -280,24 +368,35 @@ STEP_FIELD_SPECS = (
 )
 
 
-def _field_comparisons(specs, old: dict, new: dict, names) -> list[FieldComparison]:
+def _field_comparisons(specs, old: dict, new: dict, names, budget) -> list[FieldComparison]:
     comparisons = []
     for key, label, kind, type_key in specs:
         old_value, new_value = old.get(key), new.get(key)
         if kind is None:
-            comparisons.append(text_comparison(label, old_value, new_value))
+            comparisons.append(text_comparison(label, old_value, new_value, budget=budget))
         else:
-            comparisons.append(kind(label, old_value, new_value, names=names, type_key=type_key))
+            comparisons.append(
+                kind(label, old_value, new_value, names=names, type_key=type_key, budget=budget)
+            )
     return comparisons
 
 
 class StepChange:
-    def __init__(self, *, kind: str, old: dict | None, new: dict | None, position: int, names):
+    def __init__(
+        self,
+        *,
+        kind: str,
+        old: dict | None,
+        new: dict | None,
+        position: int,
+        names,
+        budget: DiffBudget | None = None,
+    ):
         self.kind = kind  # added, removed, changed
         self.old = old
         self.new = new
         self.position = position
-        self.fields = _field_comparisons(STEP_FIELD_SPECS, old or {}, new or {}, names)
+        self.fields = _field_comparisons(STEP_FIELD_SPECS, old or {}, new or {}, names, budget)
 
     @property
     def name(self):
@@ -321,27 +420,26 @@ class StepChange:
 class StepsComparison(FieldComparison):
     """Steps matched by their own origin_id: added, removed, reordered and changed."""
 
-    def __init__(self, label, old, new, *, names=None, type_key=None):
-        super().__init__(label, old or [], new or [], names=names, type_key=type_key)
+    def __init__(self, label, old, new, *, names=None, type_key=None, budget=None):
+        super().__init__(label, old or [], new or [], names=names, type_key=type_key, budget=budget)
         old_by_origin = {step["origin_id"]: step for step in self.old}
         new_by_origin = {step["origin_id"]: step for step in self.new}
         self.step_changes: list[StepChange] = []
+        shared = {"names": names, "budget": budget}
         for position, step in enumerate(self.new, start=1):
             previous = old_by_origin.get(step["origin_id"])
             if previous is None:
                 self.step_changes.append(
-                    StepChange(kind="added", old=None, new=step, position=position, names=names)
+                    StepChange(kind="added", old=None, new=step, position=position, **shared)
                 )
             elif _step_content(previous) != _step_content(step):
                 self.step_changes.append(
-                    StepChange(
-                        kind="changed", old=previous, new=step, position=position, names=names
-                    )
+                    StepChange(kind="changed", old=previous, new=step, position=position, **shared)
                 )
         for position, step in enumerate(self.old, start=1):
             if step["origin_id"] not in new_by_origin:
                 self.step_changes.append(
-                    StepChange(kind="removed", old=step, new=None, position=position, names=names)
+                    StepChange(kind="removed", old=step, new=None, position=position, **shared)
                 )
         kept_old = [step["origin_id"] for step in self.old if step["origin_id"] in new_by_origin]
         kept_new = [step["origin_id"] for step in self.new if step["origin_id"] in old_by_origin]
@@ -399,18 +497,42 @@ TYPE_FIELD_SPECS = {
 }
 
 
-class DocumentComparison:
-    """The diff of one entity's two documents (either may be None: a create or a delete)."""
+def page_diff_budget() -> DiffBudget:
+    """The matcher steps that every diff of one page shares (pass it to each comparison)."""
+    return DiffBudget(MAX_PAGE_DIFF_STEPS)
 
-    def __init__(self, *, type_key: str, old: dict | None, new: dict | None, names):
+
+class DocumentComparison:
+    """The diff of one entity's two documents (either may be None: a create or a delete).
+
+    ``budget`` bounds the work of its text diffs; give the comparisons of one page the same
+    ``page_diff_budget()``. Without one, the document gets a page's budget of its own.
+    """
+
+    def __init__(
+        self,
+        *,
+        type_key: str,
+        old: dict | None,
+        new: dict | None,
+        names,
+        budget: DiffBudget | None = None,
+    ):
         self.type_key = type_key
         self.old = old
         self.new = new
         self.names = names
-        self.fields = _field_comparisons(TYPE_FIELD_SPECS[type_key], old or {}, new or {}, names)
+        budget = budget or page_diff_budget()
+        self.fields = _field_comparisons(
+            TYPE_FIELD_SPECS[type_key], old or {}, new or {}, names, budget
+        )
         self.steps = (
             StepsComparison(
-                "Steps", (old or {}).get("steps"), (new or {}).get("steps"), names=names
+                "Steps",
+                (old or {}).get("steps"),
+                (new or {}).get("steps"),
+                names=names,
+                budget=budget,
             )
             if type_key == "workflow"
             else None

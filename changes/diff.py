@@ -103,6 +103,7 @@ class PendingChange:
             old=self.downstream_document,
             new=self.upstream_document,
             names=self.change_set.names,
+            budget=self.change_set.diff_budget,
         )
 
     @property
@@ -213,6 +214,13 @@ class ChangeSet:
                 for origin_id, state in by_origin.items():
                     names[(type_key, origin_id)] = state.name
         return names
+
+    @cached_property
+    def diff_budget(self):
+        """Shared by the diffs of all changes: a page of them is bounded as a whole."""
+        from changes.comparisons import page_diff_budget
+
+        return page_diff_budget()
 
     @cached_property
     def target_referrers(self) -> dict[tuple[str, str], list[EntityState]]:

@@ -1,6 +1,6 @@
 from django.db.models import Prefetch, Q, QuerySet
 
-from changes.comparisons import DocumentComparison
+from changes.comparisons import DocumentComparison, page_diff_budget
 from changes.diff import ChangeSet
 from changes.models import Promotion, PromotionItem
 from changes.registry import REGISTRY, load_environment
@@ -57,6 +57,8 @@ def promotion_item_comparisons(
     for type_key, by_origin in load_environment(promotion.target).items():
         for origin_id, state in by_origin.items():
             names.setdefault((type_key, origin_id), state.name)
+    # One budget for the page: a promotion of many long changes is bounded as a whole.
+    budget = page_diff_budget()
     return [
         (
             item,
@@ -65,6 +67,7 @@ def promotion_item_comparisons(
                 old=item.prior_document,
                 new=item.document,
                 names=names,
+                budget=budget,
             ),
         )
         for item in items

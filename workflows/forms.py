@@ -4,8 +4,11 @@ from django import forms
 from django.utils.text import slugify
 
 from branding.models import Layout
-from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, Workflow, WorkflowGroup
+from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, Step, Workflow, WorkflowGroup
 from workflows.services import step_template_errors
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
 
 ACTIVE_FILTER_CHOICES = [
     ("", "Active and inactive"),
@@ -46,6 +49,7 @@ class WorkflowFilterForm(forms.Form):
 class WorkflowForm(forms.ModelForm):
     tags = forms.CharField(
         required=False,
+        max_length=MAX_TAGS * (MAX_TAG_LENGTH + 2),
         help_text="Comma-separated, for example: billing, transactional.",
     )
     preference_defaults = forms.MultipleChoiceField(
@@ -102,7 +106,16 @@ class WorkflowForm(forms.ModelForm):
 
     def clean_tags(self):
         tags = [tag.strip() for tag in self.cleaned_data["tags"].split(",")]
-        return list(dict.fromkeys(tag for tag in tags if tag))
+        tags = list(dict.fromkeys(tag for tag in tags if tag))
+        if len(tags) > MAX_TAGS:
+            raise forms.ValidationError(f"Use at most {MAX_TAGS} tags; this has {len(tags)}.")
+        too_long = next((tag for tag in tags if len(tag) > MAX_TAG_LENGTH), None)
+        if too_long is not None:
+            raise forms.ValidationError(
+                f"Keep each tag to {MAX_TAG_LENGTH} characters; “{too_long[:20]}…” has "
+                f"{len(too_long)}."
+            )
+        return tags
 
     def clean_preference_defaults(self):
         chosen = set(self.cleaned_data["preference_defaults"])
@@ -121,7 +134,10 @@ class StepForm(forms.Form):
     name = forms.CharField(max_length=120)
     active = forms.BooleanField(required=False, initial=True)
     subject = forms.CharField(max_length=300, required=False)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}))
+    body = forms.CharField(
+        max_length=Step._meta.get_field("body").max_length,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+    )
     cta_url = forms.CharField(label="Call-to-action URL", max_length=500, required=False)
     feed = forms.ModelChoiceField(
         queryset=Feed.objects.none(), required=False, empty_label="No feed"

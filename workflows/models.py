@@ -69,7 +69,7 @@ class Workflow(PromotableModel):
     name = models.CharField(max_length=120)
     # The trigger id that the API uses; a slug, unique per environment.
     identifier = models.SlugField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=2_000)
     group = models.ForeignKey(WorkflowGroup, on_delete=models.PROTECT, related_name="workflows")
     tags = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
@@ -105,9 +105,10 @@ class Step(EnvironmentScopedModel):
     name = models.CharField(max_length=120)
     active = models.BooleanField(default=True)
     # Liquid templates. `subject` is email only; `body` is the in-app body, the email HTML,
-    # or the chat/SMS text.
+    # or the chat/SMS text: room for a large email, which with its layout (50,000 too) stays
+    # under the ~100 KB at which mail clients clip a message.
     subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, max_length=50_000)
     cta_url = models.CharField("call-to-action URL", max_length=500, blank=True)
     feed = models.ForeignKey(
         Feed, null=True, blank=True, on_delete=models.PROTECT, related_name="steps"
