@@ -94,7 +94,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rate-limit buckets live here. One process needs nothing more; several web processes
+    # share them through CACHE_URL (e.g. redis://… or dbcache://herald_cache).
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
     # Preview payloads wait here for the email frame that loads them a moment later, maybe from
     # another web process: so the database, which every process shares. Entries live ten
     # minutes, each person keeps one per step, and the table is culled past MAX_ENTRIES.
