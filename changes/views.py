@@ -128,8 +128,15 @@ def change_index(request, organization_slug, environment_slug):
 @writes(Write.PROMOTION)
 @require_GET
 def change_count(request, organization_slug, environment_slug):
-    """The sidebar badge alone: loaded by htmx, and again after every apply."""
-    context = {"changes_pending_count": pending_change_count(request.environment)}
+    """The sidebar badge alone: loaded by htmx, and again after every apply.
+
+    Never a ``load`` trigger in the answer, or the badge would ask again forever; in the last
+    environment, which has nothing to count, the answer is empty and the badge goes away.
+    """
+    context = {
+        "changes_pending_count": pending_change_count(request.environment),
+        "changes_count_loaded": True,
+    }
     return TemplateResponse(request, "changes/nav.html#count", context)
 
 
