@@ -52,7 +52,7 @@ class EnvironmentScopeMiddleware:
         if environment_slug is None:
             return self.get_response(request)
         environment = (
-            Environment.objects.select_related("upstream")
+            Environment.objects.select_related("upstream", "downstream")
             .filter(organization=membership.organization, slug=environment_slug)
             .first()
         )
