@@ -2,6 +2,7 @@
 
 import io
 import re
+import struct
 import uuid
 
 from defusedxml import ElementTree
@@ -11,6 +12,14 @@ from PIL import Image, UnidentifiedImageError
 
 MAX_LOGO_BYTES = 1024 * 1024
 RASTER_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+# A logo is shown a few hundred pixels wide; 4096 on a side leaves room for any high-density
+# export, and keeps a decoded frame under 64 MB (RGBA) here and in every browser.
+MAX_LOGO_SIDE = 4096
+# Summed over the frames of an animated PNG or WebP: an animation costs no more to decode than
+# one full-size still. The frame cap bounds the per-frame overhead of many tiny frames.
+MAX_LOGO_PIXELS = MAX_LOGO_SIDE * MAX_LOGO_SIDE
+MAX_LOGO_FRAMES = 100
+
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 # What a logo may be drawn with: shapes, text, paint servers, clipping and a few filters.
 # Anything else (script, foreignObject, animation that can rewrite links, embedded documents,
@@ -65,6 +74,122 @@ SAFE_REFERENCE = re.compile(r"^(#|data:image/(png|jpeg|gif|webp);)")
 PROCESSING_INSTRUCTION = re.compile(rb"<\?([^\s?>]*)")
 
 
+# Raster images
+
+
+def _pixels(width: int, height: int) -> str:
+    return f"{width}\N{MULTIPLICATION SIGN}{height} pixels"
+
+
+def _too_many_pixels(width: int, height: int) -> str:
+    return (
+        f"The logo is {_pixels(width, height)}; it may be at most "
+        f"{_pixels(MAX_LOGO_SIDE, MAX_LOGO_SIDE)}."
+    )
+
+
+def _jpeg_size(content: bytes) -> tuple[int, int] | None:
+    position = 2
+    while position + 9 <= len(content):
+        if content[position] != 0xFF:
+            return None
+        marker = content[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            position += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+            height, width = struct.unpack(">HH", content[position + 5 : position + 9])
+            return width, height
+        if marker == 0xDA:  # start of scan: no frame header came first
+            return None
+        position += 2 + struct.unpack(">H", content[position + 2 : position + 4])[0]
+    return None
+
+
+def _webp_size(content: bytes) -> tuple[int, int] | None:
+    chunk = content[12:16]
+    if chunk == b"VP8 " and content[23:26] == b"\x9d\x01\x2a" and len(content) >= 30:
+        width, height = struct.unpack("<HH", content[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8X" and len(content) >= 30:
+        width = int.from_bytes(content[24:27], "little") + 1
+        return width, int.from_bytes(content[27:30], "little") + 1
+    if chunk == b"VP8L" and len(content) >= 25 and content[20] == 0x2F:
+        bits = int.from_bytes(content[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None
+
+
+def _declared_size(content: bytes) -> tuple[int, int] | None:
+    """Width and height as the PNG, JPEG or WebP header states them, read without decoding
+    anything (Pillow's WebP decoder allocates its canvas when it opens a file); None if the
+    header is not one of these or states no size."""
+    if content.startswith(b"\x89PNG\r\n\x1a\n") and content[12:16] == b"IHDR":
+        if len(content) >= 24:
+            width, height = struct.unpack(">II", content[16:24])
+            return width, height
+        return None
+    if content.startswith(b"\xff\xd8"):
+        return _jpeg_size(content)
+    if content.startswith(b"RIFF") and content[8:12] == b"WEBP":
+        return _webp_size(content)
+    return None
+
+
+def _raster_extension(content: bytes) -> str | None:
+    """The extension of a PNG, JPEG or WebP logo within the limits, fully decoded once; None if
+    the bytes are none of these formats. Raises ValidationError if they are one but refused."""
+    declared = _declared_size(content)
+    if declared and max(declared) > MAX_LOGO_SIDE:
+        raise ValidationError(_too_many_pixels(*declared))
+    try:
+        # Only these decoders ever see the bytes. Pillow's own decompression-bomb check runs in
+        # open() against a far larger limit; the check above refuses any size it would warn about.
+        with Image.open(io.BytesIO(content), formats=list(RASTER_FORMATS)) as image:
+            extension = RASTER_FORMATS.get(image.format)
+            if extension is None:  # a JPEG variant such as MPO
+                return None
+            width, height = image.size
+            if max(width, height) > MAX_LOGO_SIDE:
+                raise ValidationError(_too_many_pixels(width, height))
+            frames = getattr(image, "n_frames", 1)
+            if frames > MAX_LOGO_FRAMES:
+                raise ValidationError(
+                    f"The logo is an animation of {frames} frames; the limit is {MAX_LOGO_FRAMES}."
+                )
+            if width * height * frames > MAX_LOGO_PIXELS:
+                raise ValidationError(
+                    f"The logo is an animation of {frames} frames of {_pixels(width, height)}; "
+                    "all frames together may have at most "
+                    f"{_pixels(MAX_LOGO_SIDE, MAX_LOGO_SIDE)}."
+                )
+            # Decode every frame: a file that only starts like an image is refused here, not
+            # left broken in every email.
+            for frame in range(frames):
+                image.seek(frame)
+                image.load()
+            return extension
+    except UnidentifiedImageError:
+        return None
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
+        raise ValidationError(
+            "The logo declares more pixels than any logo needs; it may be at most "
+            f"{_pixels(MAX_LOGO_SIDE, MAX_LOGO_SIDE)}."
+        ) from bomb
+    except Exception as damaged:  # decoders fail in many ways on crafted bytes; none is a 500
+        raise ValidationError(
+            "The logo could not be read: the PNG, JPEG or WebP file is damaged or incomplete."
+        ) from damaged
+
+
+# SVG
+
+
 def _split_tag(tag: str) -> tuple[str, str]:
     namespace, _, local = tag.rpartition("}")
     return namespace.lstrip("{"), local.lower()
@@ -114,21 +239,17 @@ def _svg_problem(content: bytes) -> str | None:
 def logo_extension_of(content: bytes) -> str:
     """The file extension for a valid logo, or raise ValidationError saying what is wrong.
 
-    Accepts PNG, JPEG and WebP (recognised by Pillow from the bytes) and SVG without scripts.
+    Accepts PNG, JPEG and WebP (recognised by Pillow from the bytes, within the pixel limits)
+    and SVG without scripts.
     """
     if len(content) > MAX_LOGO_BYTES:
         raise ValidationError(
             f"The logo is {len(content) / 1024 / 1024:.1f} MB; the limit is 1 MB."
         )
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        image_format = None
-    if image_format in RASTER_FORMATS:
-        return RASTER_FORMATS[image_format]
-    if image_format is None and b"<svg" in content[:4096].lower():
+    extension = _raster_extension(content)
+    if extension:
+        return extension
+    if b"<svg" in content[:4096].lower():
         problem = _svg_problem(content)
         if problem:
             raise ValidationError(problem)
