@@ -4,6 +4,8 @@ import io
 import re
 import struct
 import uuid
+from collections.abc import Iterator
+from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
@@ -21,6 +23,7 @@ MAX_LOGO_PIXELS = MAX_LOGO_SIDE * MAX_LOGO_SIDE
 MAX_LOGO_FRAMES = 100
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
 # What a logo may be drawn with: shapes, text, paint servers, clipping and a few filters.
 # Anything else (script, foreignObject, animation that can rewrite links, embedded documents,
 # external images) is refused, rather than a list of known-bad elements kept up to date.
@@ -72,6 +75,25 @@ INERT_NAMESPACES = (
 # Only references inside the file, or embedded raster images, may be linked to.
 SAFE_REFERENCE = re.compile(r"^(#|data:image/(png|jpeg|gif|webp);)")
 PROCESSING_INSTRUCTION = re.compile(rb"<\?([^\s?>]*)")
+
+WHITESPACE_AND_CONTROLS = re.compile(r"[\x00-\x20]+")
+# Without one of these characters, CSS can neither call a function nor import (escapes included).
+MAY_BE_CSS_REFERENCE = re.compile(r"[(@\\]")
+CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(\r\n|[\n\r\f])|(.))", re.DOTALL)
+# Comments, strings and escapes, split as a browser's CSS tokenizer splits them: a "/*" inside a
+# string or after a backslash starts no comment, and a string ends at a newline.
+CSS_TOKEN = re.compile(
+    r"""(?P<comment>/\*.*?(?:\*/|\Z))
+    |(?P<string>"(?:[^"\\\n\r\f]|\\.)*(?:"|(?=[\n\r\f])|\Z)
+               |'(?:[^'\\\n\r\f]|\\.)*(?:'|(?=[\n\r\f])|\Z))
+    |(?P<escape>\\.)
+    |(?P<brace>[{}])
+    |(?P<other>[^/"'\\{}]+|.)""",
+    re.DOTALL | re.VERBOSE,
+)
+# Functions that load a URL: url() and src() take one, the image functions take bare strings.
+CSS_URL_FUNCTION = re.compile(r"(url|src)\((['\"]?)(.?)", re.IGNORECASE)
+CSS_IMAGE_FUNCTION = re.compile(r"(image-set|image|cross-fade)\(", re.IGNORECASE)
 
 
 # Raster images
@@ -197,7 +219,68 @@ def _split_tag(tag: str) -> tuple[str, str]:
 
 def _squeezed(value: str) -> str:
     # Browsers ignore whitespace and control characters inside a URL scheme ("java\tscript:").
-    return "".join(character for character in value if character > " ").lower()
+    return WHITESPACE_AND_CONTROLS.sub("", value)
+
+
+def _css_unescaped(text: str) -> str:
+    def unescape(match: re.Match) -> str:
+        if match[1]:
+            code = int(match[1], 16)
+            valid = 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF
+            return chr(code) if valid else "\ufffd"
+        return "" if match[2] else match[3]
+
+    return CSS_ESCAPE.sub(unescape, text)
+
+
+def _css_tokens(text: str) -> Iterator[tuple[str, str]]:
+    return ((match.lastgroup, match[0]) for match in CSS_TOKEN.finditer(text))
+
+
+def _css_normalized(text: str) -> str:
+    """CSS as a browser reads it, whitespace removed: comments dropped (``ur/**/l(`` is read
+    as ``url(``, stricter than a browser) and escapes decoded (``u\\rl(`` is ``url(``)."""
+    kept = "".join(token for kind, token in _css_tokens(text) if kind != "comment")
+    return _squeezed(_css_unescaped(kept))
+
+
+def _css_problem(css: str) -> str | None:
+    """Why this CSS (a style sheet, a style attribute or a presentation attribute) is refused:
+    it may load nothing, and refer only to the logo's own parts with ``url(#id)``."""
+    lowered = css.lower()
+    if "javascript:" in lowered or "vbscript:" in lowered:
+        return "SVG logos may not contain scripts (javascript: links)."
+    if "@import" in lowered:
+        return "SVG logos may not import style sheets (@import)."
+    if any(match[3] != "#" for match in CSS_URL_FUNCTION.finditer(css)):
+        return "SVG logos may only refer to their own parts: url(…) in their CSS must be url(#id)."
+    if CSS_IMAGE_FUNCTION.search(css):
+        return "SVG logos may not load images from their CSS (image-set(), image())."
+    return None
+
+
+def _element_problem(element: Element) -> str | None:
+    """Why one element of the logo is refused, by its attributes."""
+    for name, value in element.attrib.items():
+        namespace, attribute = _split_tag(name)
+        squeezed = _squeezed(value).lower()
+        if attribute.startswith("on"):
+            return "SVG logos may not contain scripts (event handler attributes)."
+        if "javascript:" in squeezed or "vbscript:" in squeezed:
+            return "SVG logos may not contain scripts (javascript: links)."
+        if attribute == "href":
+            if not SAFE_REFERENCE.match(squeezed):
+                return "SVG logos may only link to their own parts or to embedded images."
+            continue
+        if namespace in INERT_NAMESPACES:
+            continue
+        if namespace == XML_NAMESPACE and attribute == "base":
+            return "SVG logos may not set xml:base."
+        # Every attribute, not only style: presentation attributes (fill, stroke, filter,
+        # mask, clip-path, marker-*) are CSS values too.
+        if MAY_BE_CSS_REFERENCE.search(value) and (problem := _css_problem(_css_normalized(value))):
+            return problem
+    return None
 
 
 def _svg_problem(content: bytes) -> str | None:
@@ -222,17 +305,11 @@ def _svg_problem(content: bytes) -> str | None:
                 f"SVG logos may not contain <{local}> elements "
                 "(scripts, animations or embedded content)."
             )
-        for name, value in element.attrib.items():
-            attribute = _split_tag(name)[1]
-            squeezed = _squeezed(value)
-            if attribute.startswith("on"):
-                return "SVG logos may not contain scripts (event handler attributes)."
-            if "javascript:" in squeezed or "vbscript:" in squeezed:
-                return "SVG logos may not contain scripts (javascript: links)."
-            if attribute == "href" and not SAFE_REFERENCE.match(squeezed):
-                return "SVG logos may only link to their own parts or to embedded images."
-        if local == "style" and "javascript:" in _squeezed(element.text or ""):
-            return "SVG logos may not contain scripts (javascript: links)."
+        if problem := _element_problem(element):
+            return problem
+        sheet = "".join(element.itertext()) if local == "style" else ""
+        if sheet and (problem := _css_problem(_css_normalized(sheet))):
+            return problem
     return None
 
 
@@ -240,7 +317,7 @@ def logo_extension_of(content: bytes) -> str:
     """The file extension for a valid logo, or raise ValidationError saying what is wrong.
 
     Accepts PNG, JPEG and WebP (recognised by Pillow from the bytes, within the pixel limits)
-    and SVG without scripts.
+    and SVG without scripts or outside references.
     """
     if len(content) > MAX_LOGO_BYTES:
         raise ValidationError(
