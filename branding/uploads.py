@@ -1,10 +1,17 @@
-"""Validation of brand logo uploads by their content, never by their name alone."""
+"""Validation of brand logo uploads by their content, never by their name alone.
+
+A logo is drawn by every page and every email that shows it, so every cost it can impose is
+bounded here, once, when it is uploaded: bytes, pixels and frames for raster images; elements,
+nesting, ``<use>`` copies and blur widths for SVG. An SVG may only draw its own parts: anything
+it could load from elsewhere (links, ``url(…)`` and ``@import`` in CSS) is refused.
+"""
 
 import io
 import re
 import struct
 import uuid
 from collections.abc import Iterator
+from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree
@@ -76,6 +83,21 @@ INERT_NAMESPACES = (
 SAFE_REFERENCE = re.compile(r"^(#|data:image/(png|jpeg|gif|webp);)")
 PROCESSING_INSTRUCTION = re.compile(rb"<\?([^\s?>]*)")
 
+# Every element a browser builds for the logo, counting each copy that <use> makes and each
+# time a pattern, mask or clip path is drawn for an element that refers to it. Exported logos
+# have a few hundred; a "billion laughs" of nested <use> has 10⁹.
+MAX_SVG_ELEMENTS = 10_000
+# Editors nest layers and groups a dozen levels deep; browsers recurse once per level.
+MAX_SVG_DEPTH = 64
+# A <use> of a group that holds a <use> …: a clone of a clone is common, deeper chains are not.
+MAX_USE_NESTING = 4
+# Gaussian blur costs grow with the kernel: a soft shadow needs a few units, not thousands.
+MAX_BLUR_DEVIATION = 100
+
+# Elements that draw their content once more for each element that refers to them. Gradients
+# and filters (whose primitives here draw nothing of the file) add no elements.
+PAINTED_ON_REFERENCE = frozenset({"pattern", "mask", "clippath"})
+
 WHITESPACE_AND_CONTROLS = re.compile(r"[\x00-\x20]+")
 # Without one of these characters, CSS can neither call a function nor import (escapes included).
 MAY_BE_CSS_REFERENCE = re.compile(r"[(@\\]")
@@ -94,6 +116,9 @@ CSS_TOKEN = re.compile(
 # Functions that load a URL: url() and src() take one, the image functions take bare strings.
 CSS_URL_FUNCTION = re.compile(r"(url|src)\((['\"]?)(.?)", re.IGNORECASE)
 CSS_IMAGE_FUNCTION = re.compile(r"(image-set|image|cross-fade)\(", re.IGNORECASE)
+CSS_FRAGMENT = re.compile(r"url\(['\"]?#([^'\")]*)", re.IGNORECASE)
+CSS_CUSTOM_PROPERTY_URL = re.compile(r"(^|[;{])--[^:;]*:[^;]*url\(", re.IGNORECASE)
+CSS_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?", re.IGNORECASE)
 
 
 # Raster images
@@ -259,8 +284,184 @@ def _css_problem(css: str) -> str | None:
     return None
 
 
-def _element_problem(element: Element) -> str | None:
-    """Why one element of the logo is refused, by its attributes."""
+def _css_fragments(css: str) -> set[str]:
+    """The ids that ``url(#id)`` references in this CSS name (percent-escapes decoded too)."""
+    fragments = set()
+    for fragment in CSS_FRAGMENT.findall(css):
+        fragments.update({fragment, unquote(fragment)})
+    return fragments
+
+
+def _css_blocks(sheet: str) -> Iterator[tuple[str, str, bool]]:
+    """``(prelude, body, nested)`` for each top-level block of a style sheet, comments dropped;
+    a brace inside a string or after a backslash does not open or close a block."""
+    prelude, body, depth, nested = [], [], 0, False
+    for kind, token in _css_tokens(sheet):
+        if kind == "comment":
+            continue
+        if token == "{" and kind == "brace":
+            depth += 1
+            nested = nested or depth > 1
+            if depth == 1:
+                continue
+        elif token == "}" and kind == "brace" and depth:
+            depth -= 1
+            if depth == 0:
+                yield "".join(prelude), "".join(body), nested
+                prelude, body, nested = [], [], False
+                continue
+        (body if depth else prelude).append(token)
+    if depth:
+        yield "".join(prelude), "".join(body), True
+
+
+class _Document:
+    """The parsed logo, indexed for resolving references and matching simple selectors."""
+
+    def __init__(self, root: Element):
+        self.root = root
+        self.elements = [element for element in root.iter() if isinstance(element.tag, str)]
+        self.by_id: dict[str, Element] = {}
+        self.by_class: dict[str, list[Element]] = {}
+        self.by_name: dict[str, list[Element]] = {}
+        for element in self.elements:
+            self.by_id.setdefault(element.get("id", ""), element)
+            for name in element.get("class", "").split():
+                self.by_class.setdefault(name, []).append(element)
+            self.by_name.setdefault(_split_tag(element.tag)[1], []).append(element)
+
+    def target(self, fragment: str) -> Element | None:
+        element = self.by_id.get(fragment)
+        return element if element is not None else self.by_id.get(unquote(fragment))
+
+    def matching(self, prelude: str) -> list[Element] | None:
+        """Every element a rule's selectors could match, or None for "possibly any element".
+
+        Reads only the last compound selector of each, and only its id, first class or type:
+        a superset of what a browser matches. Anything it cannot read this way (escapes,
+        functional pseudo-classes, namespaces, at-rules) counts as any element.
+        """
+        if any(character in prelude for character in "\\()|@\"'") or not prelude.strip():
+            return None
+        matched: list[Element] = []
+        for selector in prelude.split(","):
+            compound = re.split(r"[\s>+~]+", selector.strip())[-1]
+            compound = re.sub(r"\[[^\]]*\]|::?[\w-]+", "", compound)
+            if identifier := re.search(r"#([\w-]+)", compound):
+                element = self.by_id.get(identifier[1])
+                matched.extend([element] if element is not None else [])
+            elif class_name := re.search(r"\.([\w-]+)", compound):
+                matched.extend(self.by_class.get(class_name[1], []))
+            elif name := re.match(r"[A-Za-z][\w-]*", compound):
+                matched.extend(self.by_name.get(name[0].lower(), []))
+            else:
+                return None
+        return matched
+
+
+class _Refused(Exception):
+    pass
+
+
+class _References:
+    """What each element draws besides its children: the element a ``<use>`` copies, and the
+    patterns, masks and clip paths drawn again for it. Capped at MAX_SVG_ELEMENTS references,
+    since each one draws at least one element more."""
+
+    USE, ADDED, PAINT = "use", "added", "paint"
+
+    def __init__(self, document: _Document):
+        self.document = document
+        self.of: dict[Element, list[tuple[str, Element]]] = {}
+        self.count = 0
+
+    def add(self, source: Element, fragment: str, *, kind: str | None = None) -> None:
+        target = self.document.target(fragment)
+        if target is None:
+            return
+        target_name = _split_tag(target.tag)[1]
+        if kind is None:
+            if target_name not in PAINTED_ON_REFERENCE:
+                return
+            # Fill and stroke, the properties that take a pattern, are inherited: every element
+            # inside the one that names it may draw it once more.
+            kind = self.PAINT if target_name == "pattern" else self.ADDED
+        self.of.setdefault(source, []).append((kind, target))
+        self.count += 1
+        if self.count > MAX_SVG_ELEMENTS:
+            raise _Refused(_too_many_drawn())
+
+
+def _too_many_drawn() -> str:
+    return (
+        f"The SVG logo would draw more than {MAX_SVG_ELEMENTS:,} elements once its <use> "
+        "copies, patterns, masks and clip paths are expanded."
+    )
+
+
+def _drawn(document: _Document, references: _References) -> tuple[int, int]:
+    """How many elements a browser draws for the logo (saturating just above the limit) and
+    how deep ``<use>`` copies nest. Raises _Refused on a reference loop.
+
+    An element draws itself, its children and what it references; an inherited pattern is
+    drawn again for everything the element draws. Iterative, since chains can be long.
+    """
+    drawn: dict[Element, int] = {}
+    use_depth: dict[Element, int] = {}
+    on_path: set[Element] = set()
+
+    def successors(element: Element) -> list[Element]:
+        children = [child for child in element if isinstance(child.tag, str)]
+        return children + [target for _, target in references.of.get(element, [])]
+
+    stack = [(document.root, iter(successors(document.root)))]
+    on_path.add(document.root)
+    while stack:
+        element, pending = stack[-1]
+        for successor in pending:
+            if successor in drawn:
+                continue
+            if successor in on_path:
+                raise _Refused(
+                    "The SVG logo refers to itself: a <use> or url(#…) reference leads back "
+                    "to an element that contains it."
+                )
+            on_path.add(successor)
+            stack.append((successor, iter(successors(successor))))
+            break
+        else:
+            stack.pop()
+            on_path.discard(element)
+            children = [child for child in element if isinstance(child.tag, str)]
+            own = references.of.get(element, [])
+            itself = 1 + sum(drawn[child] for child in children)
+            itself += sum(drawn[target] for kind, target in own if kind != references.PAINT)
+            painted = sum(drawn[target] for kind, target in own if kind == references.PAINT)
+            drawn[element] = min(itself * (1 + painted), MAX_SVG_ELEMENTS + 1)
+            use_depth[element] = max(
+                [use_depth[child] for child in children]
+                + [use_depth[target] + (kind == references.USE) for kind, target in own],
+                default=0,
+            )
+    return drawn[document.root], use_depth[document.root]
+
+
+def _size_problem(root: Element) -> str | None:
+    count, deepest, stack = 0, 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        count += 1
+        deepest = max(deepest, depth)
+        if count > MAX_SVG_ELEMENTS:
+            return f"The SVG logo has more than {MAX_SVG_ELEMENTS:,} elements."
+        if deepest > MAX_SVG_DEPTH:
+            return f"The SVG logo nests elements more than {MAX_SVG_DEPTH} levels deep."
+        stack.extend((child, depth + 1) for child in element)
+    return None
+
+
+def _element_problem(element: Element, local: str, references: _References) -> str | None:
+    """Why one element of the logo is refused; records its references on the way."""
     for name, value in element.attrib.items():
         namespace, attribute = _split_tag(name)
         squeezed = _squeezed(value).lower()
@@ -271,6 +472,11 @@ def _element_problem(element: Element) -> str | None:
         if attribute == "href":
             if not SAFE_REFERENCE.match(squeezed):
                 return "SVG logos may only link to their own parts or to embedded images."
+            if squeezed.startswith("#") and namespace not in INERT_NAMESPACES:
+                kind = references.USE if local == "use" else None
+                if local == "pattern":
+                    kind = references.ADDED  # a pattern takes the content of the one it names
+                references.add(element, _squeezed(value)[1:], kind=kind)
             continue
         if namespace in INERT_NAMESPACES:
             continue
@@ -278,8 +484,65 @@ def _element_problem(element: Element) -> str | None:
             return "SVG logos may not set xml:base."
         # Every attribute, not only style: presentation attributes (fill, stroke, filter,
         # mask, clip-path, marker-*) are CSS values too.
-        if MAY_BE_CSS_REFERENCE.search(value) and (problem := _css_problem(_css_normalized(value))):
+        if not MAY_BE_CSS_REFERENCE.search(value):
+            continue
+        css = _css_normalized(value)
+        if problem := _css_problem(css):
             return problem
+        anywhere = _sets_custom_property_to_url(css)
+        if anywhere and (problem := _reference_from_anywhere(css, references.document)):
+            return problem
+        for fragment in _css_fragments(css):
+            references.add(element, fragment)
+    if local == "fegaussianblur":
+        deviations = CSS_NUMBER.findall(element.get("stdDeviation", ""))
+        if any(float(deviation) > MAX_BLUR_DEVIATION for deviation in deviations):
+            return (
+                f"A blur in the SVG logo is too wide; stdDeviation may be at most "
+                f"{MAX_BLUR_DEVIATION}."
+            )
+    return None
+
+
+def _sheet_problem(sheet: str, document: _Document, references: _References) -> str | None:
+    """Why a ``<style>`` sheet is refused. Its ``url(#id)`` references to patterns, masks and
+    clip paths count for every element its rules could match."""
+    if problem := _css_problem(_css_normalized(sheet)):
+        return problem
+    for prelude, body, nested in _css_blocks(sheet):
+        css = _css_normalized(body)
+        if nested or _sets_custom_property_to_url(css):
+            matched = None
+        else:
+            matched = document.matching(prelude)
+        if matched is None:
+            if problem := _reference_from_anywhere(css, document):
+                return problem
+            continue
+        for fragment in _css_fragments(css):
+            for element in matched:
+                references.add(element, fragment)
+    return None
+
+
+def _sets_custom_property_to_url(css: str) -> bool:
+    # A custom property carries its value to every element inside the one it is set on, where
+    # any property may use it with var().
+    return bool(CSS_CUSTOM_PROPERTY_URL.search(css))
+
+
+def _reference_from_anywhere(css: str, document: _Document) -> str | None:
+    """Refuse ``url(#id)`` of a pattern, mask or clip path from CSS that could apply to any
+    element: through such CSS, each could be drawn inside another, nested without end, in a
+    way that counting cannot follow."""
+    for fragment in _css_fragments(css):
+        target = document.target(fragment)
+        if target is not None and _split_tag(target.tag)[1] in PAINTED_ON_REFERENCE:
+            return (
+                "In an SVG logo's CSS, url(#…) may point at a pattern, mask or clip path only "
+                "from a rule for a class, an id or an element type, and not through a custom "
+                "property; use a class or the element's own attribute."
+            )
     return None
 
 
@@ -294,22 +557,35 @@ def _svg_problem(content: bytes) -> str | None:
         return "This file is not a valid SVG image."
     if _split_tag(root.tag) != (SVG_NAMESPACE, "svg"):
         return "This file is not a valid SVG image."
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        namespace, local = _split_tag(element.tag)
-        if namespace in INERT_NAMESPACES:
-            continue
-        if namespace != SVG_NAMESPACE or local not in ALLOWED_SVG_ELEMENTS:
-            return (
-                f"SVG logos may not contain <{local}> elements "
-                "(scripts, animations or embedded content)."
-            )
-        if problem := _element_problem(element):
-            return problem
-        sheet = "".join(element.itertext()) if local == "style" else ""
-        if sheet and (problem := _css_problem(_css_normalized(sheet))):
-            return problem
+    if problem := _size_problem(root):
+        return problem
+    document = _Document(root)
+    references = _References(document)
+    try:
+        for element in document.elements:
+            namespace, local = _split_tag(element.tag)
+            if namespace in INERT_NAMESPACES:
+                continue
+            if namespace != SVG_NAMESPACE or local not in ALLOWED_SVG_ELEMENTS:
+                return (
+                    f"SVG logos may not contain <{local}> elements "
+                    "(scripts, animations or embedded content)."
+                )
+            if problem := _element_problem(element, local, references):
+                return problem
+            sheet = "".join(element.itertext()) if local == "style" else ""
+            if sheet and (problem := _sheet_problem(sheet, document, references)):
+                return problem
+        drawn, use_depth = _drawn(document, references)
+    except _Refused as refused:
+        return str(refused)
+    if use_depth > MAX_USE_NESTING:
+        return (
+            f"The SVG logo nests <use> copies {use_depth} deep (a <use> of a group that holds "
+            f"a <use> …); the limit is {MAX_USE_NESTING}."
+        )
+    if drawn > MAX_SVG_ELEMENTS:
+        return _too_many_drawn()
     return None
 
 
@@ -317,7 +593,7 @@ def logo_extension_of(content: bytes) -> str:
     """The file extension for a valid logo, or raise ValidationError saying what is wrong.
 
     Accepts PNG, JPEG and WebP (recognised by Pillow from the bytes, within the pixel limits)
-    and SVG without scripts or outside references.
+    and SVG without scripts, outside references or runaway size.
     """
     if len(content) > MAX_LOGO_BYTES:
         raise ValidationError(
