@@ -163,3 +163,9 @@ def test_animations_are_bounded_by_frames_and_by_pixels_over_all_frames():
         logo_extension_of(animation(101))
     with pytest.raises(ValidationError, match="all frames together may have at most"):
         logo_extension_of(animation(2, size=(3000, 3000)))
+
+
+def test_the_brand_form_states_the_limits_before_an_upload(client, login, tenant):
+    login(tenant.editor.user)
+    page = client.get(tenant.url(tenant.development, "brand/")).content.decode()
+    assert f"at most 1 MB and {pixels(4096, 4096)} pixels" in html.unescape(page)
