@@ -4,7 +4,7 @@ from django import forms
 from django.utils.text import slugify
 
 from branding.models import Layout, TextDirection
-from branding.uploads import MAX_LOGO_BYTES
+from branding.uploads import MAX_LOGO_BYTES, MAX_LOGO_SIDE
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Font stacks only: names, quotes, commas, spaces and hyphens; nothing that could end a CSS rule.
@@ -58,7 +58,11 @@ class BrandForm(forms.Form):
     direction = forms.ChoiceField(choices=TextDirection.choices, label="Text direction")
     logo = forms.FileField(
         required=False,
-        help_text="PNG, JPEG, SVG or WebP, at most 1 MB. SVGs with scripts are refused.",
+        help_text=(
+            "PNG, JPEG, SVG or WebP, at most 1 MB and "
+            f"{MAX_LOGO_SIDE}\N{MULTIPLICATION SIGN}{MAX_LOGO_SIDE} pixels. "
+            "SVGs with scripts or references outside the file are refused."
+        ),
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/svg+xml,image/webp"}),
     )
     remove_logo = forms.BooleanField(required=False, label="Remove the current logo")

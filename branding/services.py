@@ -51,12 +51,33 @@ def _make_only_default(layout: Layout) -> None:
     Layout.objects.filter(is_default=True).exclude(pk=layout.pk).update(is_default=False)
 
 
+def _lock_layouts_of(environment: Environment) -> None:
+    """Make the layout writes of ``environment`` run one after the other, until the transaction
+    ends: each reads the default as the one before left it, so concurrent "Make default",
+    create-as-default and delete-the-default requests succeed in order instead of clashing on
+    ``one_default_layout_per_env``. The lock is the environment's row, since a first layout
+    has no other row to lock; ``FOR NO KEY UPDATE``, as promotion takes it (see
+    ``changes.services``), so inserts that reference the environment never wait for it."""
+    Environment.objects.select_for_update(no_key=True).filter(pk=environment.pk).exists()
+
+
+def _is_default_now(layout: Layout) -> bool | None:
+    """Whether ``layout`` is the default as committed, read under the lock rather than as it was
+    loaded (another request may have changed it since); None if it was deleted meanwhile."""
+    return Layout.objects.filter(pk=layout.pk).values_list("is_default", flat=True).first()
+
+
+def _deleted_meanwhile(layout: Layout) -> ValidationError:
+    return ValidationError(f"“{layout.name}” was deleted meanwhile.")
+
+
 @transaction.atomic
 def layout_create(
     *, environment: Environment, name: str, identifier: str, html: str, is_default: bool, actor
 ) -> Layout:
     """Create a layout. The first layout of an environment becomes its default."""
     policy.require(Write.CONTENT, environment=environment, actor=actor)
+    _lock_layouts_of(environment)
     layout = Layout(environment=environment, name=name, identifier=identifier, html=html)
     layout.is_default = is_default or not Layout.objects.exists()
     _validate_layout(layout=layout)
@@ -70,8 +91,14 @@ def layout_create(
 def layout_update(
     *, layout: Layout, name: str, identifier: str, html: str, is_default: bool, actor
 ) -> Layout:
+    """Save a layout. Raises ValidationError if it would leave the environment without a
+    default, or if the layout was deleted meanwhile (a save would bring it back)."""
     policy.require(Write.CONTENT, environment=layout.environment, actor=actor)
-    if layout.is_default and not is_default:
+    _lock_layouts_of(layout.environment)
+    was_default = _is_default_now(layout)
+    if was_default is None:
+        raise _deleted_meanwhile(layout)
+    if was_default and not is_default:
         raise ValidationError(
             {
                 "is_default": [
@@ -90,7 +117,12 @@ def layout_update(
 
 @transaction.atomic
 def layout_make_default(*, layout: Layout, actor) -> Layout:
+    """Make ``layout`` its environment's default. Raises ValidationError if it was deleted
+    meanwhile."""
     policy.require(Write.CONTENT, environment=layout.environment, actor=actor)
+    _lock_layouts_of(layout.environment)
+    if _is_default_now(layout) is None:
+        raise _deleted_meanwhile(layout)
     _make_only_default(layout)
     layout.is_default = True
     layout.record_edit_by(actor)
@@ -100,15 +132,20 @@ def layout_make_default(*, layout: Layout, actor) -> Layout:
 
 @transaction.atomic
 def layout_delete(*, layout: Layout, actor) -> None:
-    """Delete a layout no email step uses. The default goes last: another must take its place."""
+    """Delete a layout no email step uses. The default goes last: another must take its place.
+    A layout already deleted by someone else is no error."""
     policy.require(Write.CONTENT, environment=layout.environment, actor=actor)
+    _lock_layouts_of(layout.environment)
+    is_default = _is_default_now(layout)
+    if is_default is None:
+        return
     users = sorted({step.workflow.name for step in layout.steps.select_related("workflow")})
     if users:
         raise ValidationError(
             f"“{layout.name}” is used by email steps of: {', '.join(users)}. "
             "Choose another layout for those steps first."
         )
-    if layout.is_default and Layout.objects.exclude(pk=layout.pk).exists():
+    if is_default and Layout.objects.exclude(pk=layout.pk).exists():
         raise ValidationError(
             f"“{layout.name}” is the default layout. Make another layout the default first."
         )

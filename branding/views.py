@@ -83,7 +83,12 @@ def layout_edit(request, organization_slug, environment_slug, pk):
 @writes(Write.CONTENT)
 @require_POST
 def layout_default(request, organization_slug, environment_slug, pk):
-    layout = layout_make_default(layout=_layout_or_404(pk), actor=request.user)
+    try:
+        layout = layout_make_default(layout=_layout_or_404(pk), actor=request.user)
+    except ValidationError as refused:
+        return refusal_response(
+            request, message=refused.messages[0], status=409, title="Cannot make this the default"
+        )
     messages.success(request, f"“{layout.name}” is now the default layout.")
     return redirect("layouts:index", **request.environment.url_kwargs)
 
