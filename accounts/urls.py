@@ -6,10 +6,8 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
     path("login/", views.HeraldLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
-    path("organizations/new/", views.organization_new, name="organization_new"),
 ]
 
 # Members are organization-wide; they are reached from inside an environment like every page.

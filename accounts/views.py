@@ -1,6 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -9,68 +7,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import (
-    EmailAuthenticationForm,
-    MemberAddForm,
-    MemberRoleForm,
-    OrganizationForm,
-    SignUpForm,
-)
+from accounts.forms import EmailAuthenticationForm, MemberAddForm, MemberRoleForm
 from accounts.models import Membership
 from accounts.selectors import member_get, member_list
-from accounts.services import (
-    SignUp,
-    member_add,
-    member_remove,
-    member_role_change,
-    organization_create,
-    user_sign_up,
-)
+from accounts.services import member_add, member_remove, member_role_change
 from environments.guards import environment_local, role_required
 from environments.permissions import ADMIN_ONLY
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request):
-    if request.user.is_authenticated and request.method == "GET":
-        return redirect("home")
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = user_sign_up(**form.cleaned_data)
-        except ValidationError as refused:
-            form.add_error(None, refused)
-            return TemplateResponse(request, "accounts/signup.html", {"form": form})
-        login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
-        # Rendered, not redirected: this response is the one place the new secrets appear.
-        response = TemplateResponse(
-            request,
-            "accounts/welcome.html",
-            {"signup": result, "organization": result.organization},
-        )
-        response["Cache-Control"] = "no-store"
-        return response
-    return TemplateResponse(request, "accounts/signup.html", {"form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def organization_new(request):
-    """Another organization for a signed-in user, with its own environments and keys."""
-    form = OrganizationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        organization, issued_keys = organization_create(
-            name=form.cleaned_data["name"], owner=request.user
-        )
-        created = SignUp(user=request.user, organization=organization, issued_keys=issued_keys)
-        response = TemplateResponse(
-            request,
-            "accounts/welcome.html",
-            {"signup": created, "organization": organization, "new_organization": True},
-        )
-        response["Cache-Control"] = "no-store"
-        return response
-    return TemplateResponse(request, "accounts/organization_new.html", {"form": form})
 
 
 class HeraldLoginView(LoginView):

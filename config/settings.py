@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "workflows",
     "branding",
     "changes",
+    "onboarding",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ environment_urlpatterns = [
 urlpatterns = [
     path("", environment_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("onboarding.urls")),
     path(
         "<slug:organization_slug>/", environment_views.organization_home, name="organization_home"
     ),

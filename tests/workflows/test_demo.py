@@ -3,8 +3,8 @@ promoted copy of part of it, sharing origins, so the Changes page has pending an
 items. Seeding twice changes nothing."""
 
 from accounts.models import Organization
-from accounts.services import organization_create
 from branding.models import Brand, Layout
+from onboarding.services import organization_create
 from tests.factories import UserFactory
 from workflows.demo import seed_demo_content
 from workflows.liquid import template_problem

@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Organization, Role, User
-from accounts.services import organization_create
 from changes.demo import seed_changes_demo
+from onboarding.services import organization_create
 from workflows.demo import seed_demo_content
 
 DEMO_EMAIL = "demo@example.com"

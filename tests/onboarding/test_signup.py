@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from accounts import services
 from accounts.models import Membership, Organization, Role, User
 from environments.models import ApiKey, Environment
 from environments.services import api_key_authenticate
+from onboarding import services
 
 SIGN_UP = {
     "name": "Rita Operator",
