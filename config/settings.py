@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "branding",
     "changes",
     "onboarding",
+    "demo",
 ]
 
 MIDDLEWARE = [
