@@ -1,10 +1,12 @@
 """Herald's settings: one module, configured from the environment (see README, "Configuration")."""
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "django_ratelimit",
     "accounts",
     "environments",
     "workflows",
@@ -92,6 +95,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache shared by every web process, so that throttles count across all of them. By default
+# a table in the database, which needs no other service; `migrate` creates it.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://herald_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "config.caches.DatabaseCache"
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 50_000)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Axes goes first so that a locked-out login is refused before the password is checked.
@@ -117,6 +127,27 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "config.proxy.client_address"
+
+
+def _rate(name: str, default: str) -> str:
+    """A django-ratelimit rate from the environment, checked now rather than on a request."""
+    rate = env(name, default=default)
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", rate):
+        raise ImproperlyConfigured(
+            f"{name} must look like 5/h: a count, then per s, m, h or d, e.g. 20/d or 3/10m."
+        )
+    return rate
+
+
+# Sign-up emails per client address, and new organizations per signed-in user.
+SIGNUP_RATE_LIMIT = _rate("SIGNUP_RATE_LIMIT", "5/h")
+ORGANIZATION_RATE_LIMIT = _rate("ORGANIZATION_RATE_LIMIT", "5/h")
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "config.proxy.client_address"
+# django-ratelimit vouches only for memcached and redis. The database cache above increments
+# atomically (config/caches.py), which is what the warning is about.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -170,9 +201,10 @@ CSRF_COOKIE_SECURE = env.bool("HTTPS", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
-)
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, and take the client's address
+# from the last X-Forwarded-For entry, the one it appended (config/proxy.py).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
