@@ -140,7 +140,7 @@ def _rate(name: str, default: str) -> str:
     return rate
 
 
-# Sign-up emails per client address, and new organizations per signed-in user.
+# Sign-up emails per client address (and per recipient), new organizations per signed-in user.
 SIGNUP_RATE_LIMIT = _rate("SIGNUP_RATE_LIMIT", "5/h")
 ORGANIZATION_RATE_LIMIT = _rate("ORGANIZATION_RATE_LIMIT", "5/h")
 RATELIMIT_USE_CACHE = "default"
@@ -148,6 +148,33 @@ RATELIMIT_IP_META_KEY = "config.proxy.client_address"
 # django-ratelimit vouches only for memcached and redis. The database cache above increments
 # atomically (config/caches.py), which is what the warning is about.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# Email: sign-up links and password resets. Without EMAIL_URL, `make run` (DEBUG) prints each
+# email in the terminal; production needs an SMTP server, e.g. smtp+tls://user:password@host:587.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_email_options = {
+    "django.core.mail.backends.smtp.EmailBackend": {
+        "host": _email.get("EMAIL_HOST") or "localhost",
+        "port": _email.get("EMAIL_PORT") or 25,
+        "username": _email.get("EMAIL_HOST_USER") or "",
+        "password": _email.get("EMAIL_HOST_PASSWORD") or "",
+        "use_tls": _email.get("EMAIL_USE_TLS", False),
+        "use_ssl": _email.get("EMAIL_USE_SSL", False),
+        # A slow mail server must not hold a web worker for long.
+        "timeout": 10,
+    },
+    "django.core.mail.backends.filebased.EmailBackend": {"file_path": _email["EMAIL_FILE_PATH"]},
+}
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    _email["EMAIL_BACKEND"] = "config.mail.ReadableConsoleBackend"
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": _email_options.get(_email["EMAIL_BACKEND"], {}),
+    }
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Herald <herald@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -4,9 +4,19 @@ from django.contrib.auth import password_validation
 from accounts.models import User
 
 
-class SignUpForm(forms.Form):
+class SignUpStartForm(forms.Form):
+    email = forms.EmailField(
+        label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+
+class SignUpFinishForm(forms.Form):
+    """The rest of a sign-up, once the link in the email proved the address."""
+
     name = forms.CharField(max_length=150, label="Your name")
-    email = forms.EmailField(label="Work email")
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters, not only digits, not a common password.",
@@ -15,19 +25,15 @@ class SignUpForm(forms.Form):
         max_length=100, label="Organization", help_text="Your company or team."
     )
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Log in instead."
-            )
-        return email
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
 
     def clean(self):
         cleaned = super().clean()
         password = cleaned.get("password")
         if password:
-            candidate = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+            candidate = User(email=self.email, name=cleaned.get("name", ""))
             try:
                 password_validation.validate_password(password, candidate)
             except forms.ValidationError as error:
