@@ -1,5 +1,4 @@
 import logging
-import math
 import smtplib
 
 from django.conf import settings
@@ -9,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import get_usage
 
 from accounts.selectors import email_has_account
+from accounts.throttles import is_over, throttle
 from onboarding.forms import OrganizationForm, SignUpFinishForm, SignUpStartForm
 from onboarding.services import (
     SIGN_UP_LINK_HOURS,
@@ -26,26 +25,6 @@ from onboarding.services import (
 logger = logging.getLogger(__name__)
 
 
-def _count_against(request, *, group: str, key, rate: str) -> TemplateResponse | None:
-    """Count this request against ``rate``; over it, the 429 page to answer with instead.
-
-    Called only once a form is valid, so a typo costs nothing. django-ratelimit counts in the
-    shared cache, so the limit holds across every web process.
-    """
-    usage = get_usage(request, group=group, key=key, rate=rate, method="POST", increment=True)
-    if usage is None or not usage["should_limit"]:
-        return None
-    retry_after = max(usage["time_left"], 60)
-    response = TemplateResponse(
-        request,
-        "onboarding/throttled.html",
-        {"group": group, "retry_minutes": math.ceil(retry_after / 60)},
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
 @require_http_methods(["GET", "POST"])
 def signup(request):
     """Step one: an email address. The answer is the same whether or not it has an account."""
@@ -54,20 +33,23 @@ def signup(request):
     form = SignUpStartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        if refused := _count_against(
-            request, group="onboarding.signup", key="ip", rate=settings.SIGNUP_RATE_LIMIT
+        if refused := throttle(
+            request,
+            group="onboarding.signup",
+            key="ip",
+            rate=settings.SIGNUP_RATE_LIMIT,
+            heading="Too many sign-ups",
+            message="Herald has had as many sign-ups from your network as it allows for now.",
         ):
             return refused
         # Many clients asking for one inbox: stop mailing it, and say nothing different.
-        inbox_flooded = get_usage(
+        inbox_flooded = is_over(
             request,
             group="onboarding.signup_recipient",
             key=lambda _group, _request: email,
             rate=settings.SIGNUP_RATE_LIMIT,
-            method="POST",
-            increment=True,
         )
-        if not (inbox_flooded and inbox_flooded["should_limit"]):
+        if not inbox_flooded:
             try:
                 sign_up_link_send(email=email, base_url=request.build_absolute_uri("/")[:-1])
             except (smtplib.SMTPException, OSError):
@@ -116,11 +98,13 @@ def organization_new(request):
     """Another organization for a signed-in user, with its own environments and keys."""
     form = OrganizationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if refused := _count_against(
+        if refused := throttle(
             request,
             group="onboarding.organization_new",
             key="user",
             rate=settings.ORGANIZATION_RATE_LIMIT,
+            heading="Too many new organizations",
+            message="You have created as many organizations as Herald allows for now.",
         ):
             return refused
         organization, issued_keys = organization_create(
