@@ -1,16 +1,19 @@
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView, PasswordResetView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import EmailAuthenticationForm, MemberAddForm, MemberRoleForm
 from accounts.models import Membership
 from accounts.selectors import member_get, member_list
 from accounts.services import member_add, member_remove, member_role_change
+from accounts.throttles import throttle
 from environments.guards import environment_local, role_required
 from environments.permissions import ADMIN_ONLY
 
@@ -19,6 +22,33 @@ class HeraldLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+class HeraldPasswordResetView(PasswordResetView):
+    """Django's reset: it answers every address alike and mails only active accounts. Throttled
+    per client address, since each request can send an email."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        if refused := throttle(
+            self.request,
+            group="accounts.password_reset",
+            key="ip",
+            rate=settings.PASSWORD_RESET_RATE_LIMIT,
+            heading="Too many password resets",
+            message="Herald has had as many reset requests from your network as it allows.",
+        ):
+            return refused
+        return super().form_valid(form)
+
+
+class HeraldPasswordResetConfirmView(PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
 
 
 def _membership_or_404(request, pk) -> Membership:

@@ -114,6 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password-reset links, like sign-up links, work for a day (and only once).
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -143,6 +145,8 @@ def _rate(name: str, default: str) -> str:
 # Sign-up emails per client address (and per recipient), new organizations per signed-in user.
 SIGNUP_RATE_LIMIT = _rate("SIGNUP_RATE_LIMIT", "5/h")
 ORGANIZATION_RATE_LIMIT = _rate("ORGANIZATION_RATE_LIMIT", "5/h")
+# Password-reset requests per client address.
+PASSWORD_RESET_RATE_LIMIT = _rate("PASSWORD_RESET_RATE_LIMIT", "5/h")
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = "config.proxy.client_address"
 # django-ratelimit vouches only for memcached and redis. The database cache above increments

@@ -44,13 +44,17 @@ def sign_up_link_email(*, token: str) -> str:
 
 def sign_up_link_send(*, email: str, base_url: str) -> None:
     """Email ``email`` what comes next: a link to finish signing up, or, when the address
-    already has an account, the way to log in. The visitor is told the same in both cases, so
+    already has an account, the ways to log in. The visitor is told the same in both cases, so
     sign-up does not reveal who has an account; only the owner of the inbox learns which.
 
     ``base_url`` is the site's address (scheme and host) that links start with. Errors of the
     mail server propagate (``smtplib.SMTPException``, ``OSError``).
     """
-    context = {"email": email, "login_url": base_url + reverse("accounts:login")}
+    context = {
+        "email": email,
+        "login_url": base_url + reverse("accounts:login"),
+        "password_reset_url": base_url + reverse("accounts:password_reset"),
+    }
     if email_has_account(email=email):
         subject = "You already have a Herald account"
         body = render_to_string("onboarding/email/sign_up_existing_account.txt", context)

@@ -85,6 +85,7 @@ def test_an_address_with_an_account_gets_the_same_answer_as_a_new_one(client, us
     assert existing.to == [user.email] and invitation.to == [new_address]
     assert "You already have a Herald account" in existing.body
     assert "/accounts/login/" in existing.body
+    assert "/accounts/password-reset/" in existing.body
     assert link_in(existing) is None
     assert link_in(invitation) is not None
     assert User.objects.count() == 1
