@@ -6,7 +6,9 @@ from accounts.models import User
 
 class SignUpStartForm(forms.Form):
     email = forms.EmailField(
-        label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label="Work email",
+        max_length=User._meta.get_field("email").max_length,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     def clean_email(self):

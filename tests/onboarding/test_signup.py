@@ -115,7 +115,7 @@ def test_a_changed_or_cut_link_is_refused_with_a_clear_message(client, db, sign_
     swapped = ":".join(
         [signing.b64_encode(b'{"email":"eve@example.com"}').decode(), *token.split(":")[1:]]
     )
-    for broken in (token[:-3], token[:10], other_salt, swapped, "x"):
+    for broken in (token[:-3], token[:10], other_salt, swapped, "x", "%C3%A9:%00:x"):
         response = client.post(f"/accounts/signup/{broken}/", FINISH)
         assert response.status_code == 400, broken
         assert "This link is incomplete or was changed" in response.content.decode()
@@ -150,6 +150,9 @@ def test_sign_up_is_all_or_nothing(client, db, sign_up_link, monkeypatch):
 def test_both_steps_validate_with_clear_messages(client, db, sign_up_link):
     response = client.post("/accounts/signup/", {"email": "not an email"})
     assert "Enter a valid email address." in response.content.decode()
+    # Longer than an account's email can be: refused here, not by the database later.
+    response = client.post("/accounts/signup/", {"email": f"{'a' * 60}@{'b' * 200}.example.com"})
+    assert "Ensure this value has at most 254 characters" in response.content.decode()
     assert client.post("/accounts/signup/", {}).content.decode().count("This field is required.")
     assert mail.outbox == []
 
