@@ -4,9 +4,15 @@ It lives here, on the ground floor, because the member services need it; the pol
 (``environments.policy``) asks this same function for ``Write.MEMBERS``.
 """
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import Membership, Organization
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The value of ``environments.policy.Write.MEMBERS``, which the middleware reads off views.
+MEMBERS_WRITE_KIND = "members"
 
 
 def members_management_refusal(*, membership: Membership | None, organization: Organization):
@@ -27,3 +33,28 @@ def require_members_manager(*, actor, organization: Organization) -> None:
     refusal = members_management_refusal(membership=membership, organization=organization)
     if refusal is not None:
         raise PermissionDenied(refusal)
+
+
+def manages_members(*, page: bool = False):
+    """Declare a view that manages the organization's members, and refuse it on the server.
+
+    Unsafe methods (and with ``page=True`` even GET) need an admin. The view's ``write_kind``
+    is the policy's ``Write.MEMBERS``: exempt from the read-only guard, since members belong to
+    the organization, not to an environment.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if page or request.method not in SAFE_METHODS:
+                refusal = members_management_refusal(
+                    membership=request.membership, organization=request.organization
+                )
+                if refusal is not None:
+                    raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        guarded.write_kind = MEMBERS_WRITE_KIND
+        return guarded
+
+    return decorator

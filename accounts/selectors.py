@@ -1,4 +1,4 @@
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, User
 
 
 def member_list(*, organization: Organization):
@@ -13,3 +13,7 @@ def member_get(*, organization: Organization, pk: int) -> Membership:
     return Membership.objects.select_related("user", "organization").get(
         organization=organization, pk=pk
     )
+
+
+def email_has_account(*, email: str) -> bool:
+    return User.objects.filter(email__iexact=email.strip()).exists()

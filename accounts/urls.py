@@ -1,4 +1,8 @@
-from django.contrib.auth.views import LogoutView
+from django.contrib.auth.views import (
+    LogoutView,
+    PasswordResetCompleteView,
+    PasswordResetDoneView,
+)
 from django.urls import path
 
 from accounts import views
@@ -6,10 +10,24 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
     path("login/", views.HeraldLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
-    path("organizations/new/", views.organization_new, name="organization_new"),
+    path("password-reset/", views.HeraldPasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.HeraldPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
 ]
 
 # Members are organization-wide; they are reached from inside an environment like every page.

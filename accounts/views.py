@@ -1,81 +1,53 @@
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetConfirmView, PasswordResetView
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import (
-    EmailAuthenticationForm,
-    MemberAddForm,
-    MemberRoleForm,
-    OrganizationForm,
-    SignUpForm,
-)
+from accounts.forms import EmailAuthenticationForm, MemberAddForm, MemberRoleForm
 from accounts.models import Membership
+from accounts.permissions import manages_members
 from accounts.selectors import member_get, member_list
-from accounts.services import (
-    SignUp,
-    member_add,
-    member_remove,
-    member_role_change,
-    organization_create,
-    user_sign_up,
-)
-from environments.policy import Write, writes
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request):
-    if request.user.is_authenticated and request.method == "GET":
-        return redirect("home")
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = user_sign_up(**form.cleaned_data)
-        except ValidationError as refused:
-            form.add_error(None, refused)
-            return TemplateResponse(request, "accounts/signup.html", {"form": form})
-        login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
-        # Rendered, not redirected: this response is the one place the new secrets appear.
-        response = TemplateResponse(
-            request,
-            "accounts/welcome.html",
-            {"signup": result, "organization": result.organization},
-        )
-        response["Cache-Control"] = "no-store"
-        return response
-    return TemplateResponse(request, "accounts/signup.html", {"form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def organization_new(request):
-    """Another organization for a signed-in user, with its own environments and keys."""
-    form = OrganizationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        organization, issued_keys = organization_create(
-            name=form.cleaned_data["name"], owner=request.user
-        )
-        created = SignUp(user=request.user, organization=organization, issued_keys=issued_keys)
-        response = TemplateResponse(
-            request,
-            "accounts/welcome.html",
-            {"signup": created, "organization": organization, "new_organization": True},
-        )
-        response["Cache-Control"] = "no-store"
-        return response
-    return TemplateResponse(request, "accounts/organization_new.html", {"form": form})
+from accounts.services import member_add, member_remove, member_role_change
+from accounts.throttles import throttle
 
 
 class HeraldLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+class HeraldPasswordResetView(PasswordResetView):
+    """Django's reset: it answers every address alike and mails only active accounts. Throttled
+    per client address, since each request can send an email."""
+
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        if refused := throttle(
+            self.request,
+            group="accounts.password_reset",
+            key="ip",
+            rate=settings.PASSWORD_RESET_RATE_LIMIT,
+            heading="Too many password resets",
+            message="Herald has had as many reset requests from your network as it allows.",
+        ):
+            return refused
+        return super().form_valid(form)
+
+
+class HeraldPasswordResetConfirmView(PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
 
 
 def _membership_or_404(request, pk) -> Membership:
@@ -85,7 +57,7 @@ def _membership_or_404(request, pk) -> Membership:
         raise Http404("No such member.") from missing
 
 
-@writes(Write.MEMBERS)
+@manages_members()
 @require_http_methods(["GET", "POST"])
 def member_index(request, organization_slug, environment_slug):
     form = MemberAddForm(request.POST or None)
@@ -108,7 +80,7 @@ def member_index(request, organization_slug, environment_slug):
     return TemplateResponse(request, "accounts/members.html", context)
 
 
-@writes(Write.MEMBERS)
+@manages_members()
 @require_http_methods(["POST"])
 def member_role(request, organization_slug, environment_slug, pk):
     membership = _membership_or_404(request, pk)
@@ -129,7 +101,7 @@ def member_role(request, organization_slug, environment_slug, pk):
     return redirect("members:index", **request.environment.url_kwargs)
 
 
-@writes(Write.MEMBERS, page=True)
+@manages_members(page=True)
 @require_http_methods(["GET", "POST"])
 def member_remove_view(request, organization_slug, environment_slug, pk):
     membership = _membership_or_404(request, pk)

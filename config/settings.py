@@ -1,10 +1,12 @@
 """Herald's settings: one module, configured from the environment (see README, "Configuration")."""
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,12 +31,15 @@ INSTALLED_APPS = [
     "axes",
     # Serves its API docs' assets from the package's own static files, never a CDN.
     "ninja",
+    "django_ratelimit",
     "accounts",
     "environments",
     "workflows",
     "branding",
     "changes",
     "api",
+    "onboarding",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -93,14 +98,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache shared by every web process, so that throttles and API rate limits count across all
+# of them. By default a table in the database, which needs no other service; `migrate` creates it.
 CACHES = {
-    # Rate-limit buckets live here. One process needs nothing more; several web processes
-    # share them through CACHE_URL (e.g. redis://… or dbcache://herald_cache).
-    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    "default": env.cache_url("CACHE_URL", default="dbcache://herald_cache"),
     # Preview payloads wait here for the email frame that loads them a moment later, maybe from
     # another web process: so the database, which every process shares. Entries live ten
     # minutes, each person keeps one per step, and the table is culled past MAX_ENTRIES.
-    # The table is made by `manage.py createcachetable`.
     "previews": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "herald_preview_cache",
@@ -108,6 +112,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "config.caches.DatabaseCache"
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 50_000)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -121,6 +128,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password-reset links, like sign-up links, work for a day (and only once).
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -134,6 +143,56 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "config.proxy.client_address"
+
+
+def _rate(name: str, default: str) -> str:
+    """A django-ratelimit rate from the environment, checked now rather than on a request."""
+    rate = env(name, default=default)
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", rate):
+        raise ImproperlyConfigured(
+            f"{name} must look like 5/h: a count, then per s, m, h or d, e.g. 20/d or 3/10m."
+        )
+    return rate
+
+
+# Sign-up emails per client address (and per recipient), new organizations per signed-in user.
+SIGNUP_RATE_LIMIT = _rate("SIGNUP_RATE_LIMIT", "5/h")
+ORGANIZATION_RATE_LIMIT = _rate("ORGANIZATION_RATE_LIMIT", "5/h")
+# Password-reset requests per client address.
+PASSWORD_RESET_RATE_LIMIT = _rate("PASSWORD_RESET_RATE_LIMIT", "5/h")
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "config.proxy.client_address"
+# django-ratelimit vouches only for memcached and redis. The database cache above increments
+# atomically (config/caches.py), which is what the warning is about.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# Email: sign-up links and password resets. Without EMAIL_URL, `make run` (DEBUG) prints each
+# email in the terminal; production needs an SMTP server, e.g. smtp+tls://user:password@host:587.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_email_options = {
+    "django.core.mail.backends.smtp.EmailBackend": {
+        "host": _email.get("EMAIL_HOST") or "localhost",
+        "port": _email.get("EMAIL_PORT") or 25,
+        "username": _email.get("EMAIL_HOST_USER") or "",
+        "password": _email.get("EMAIL_HOST_PASSWORD") or "",
+        "use_tls": _email.get("EMAIL_USE_TLS", False),
+        "use_ssl": _email.get("EMAIL_USE_SSL", False),
+        # A slow mail server must not hold a web worker for long.
+        "timeout": 10,
+    },
+    "django.core.mail.backends.filebased.EmailBackend": {"file_path": _email["EMAIL_FILE_PATH"]},
+}
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    _email["EMAIL_BACKEND"] = "config.mail.ReadableConsoleBackend"
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": _email_options.get(_email["EMAIL_BACKEND"], {}),
+    }
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Herald <herald@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -187,9 +246,10 @@ CSRF_COOKIE_SECURE = env.bool("HTTPS", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
-)
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, and take the client's address
+# from the last X-Forwarded-For entry, the one it appended (config/proxy.py).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 
 # The public API (/v1): bodies over this size get 413; each key's token bucket refills at
 # API_RATE_LIMIT_PER_MINUTE and holds API_RATE_LIMIT_BURST requests.

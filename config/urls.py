@@ -22,6 +22,7 @@ urlpatterns = [
     path("", environment_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("v1/", include("api.urls")),
+    path("accounts/", include("onboarding.urls")),
     path(
         "<slug:organization_slug>/", environment_views.organization_home, name="organization_home"
     ),

@@ -28,9 +28,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import Membership
-from accounts.permissions import members_management_refusal
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+from accounts.permissions import MEMBERS_WRITE_KIND, SAFE_METHODS, members_management_refusal
 
 
 class Write(StrEnum):
@@ -38,7 +36,7 @@ class Write(StrEnum):
     RUNTIME = "runtime"
     SETTINGS = "settings"
     PROMOTION = "promotion"
-    MEMBERS = "members"
+    MEMBERS = MEMBERS_WRITE_KIND
     # A POST that writes nothing (a preview): allowed everywhere, to everyone who may read.
     NOTHING = "nothing"
 
@@ -168,7 +166,7 @@ def writes(write: Write, *, page: bool = False):
 def declared_write(view) -> Write:
     """The kind of write a view declared; a view that declares nothing writes content, so the
     middleware's read-only guard fails closed."""
-    return getattr(view, "write_kind", Write.CONTENT)
+    return Write(getattr(view, "write_kind", Write.CONTENT))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def home(request):
     """Send a signed-in user to the environment they edit in."""
     membership = Membership.objects.filter(user=request.user).select_related("organization").first()
     if membership is None:
-        return redirect("accounts:signup")
+        return redirect("onboarding:signup")
     return redirect("organization_home", organization_slug=membership.organization.slug)
 
 

@@ -44,6 +44,25 @@ def test_repeated_failures_lock_the_login_even_with_the_right_password(client, t
     assert response.status_code == 302
 
 
+@override_settings(AXES_FAILURE_LIMIT=3, BEHIND_PROXY=True)
+def test_behind_a_proxy_failures_lock_only_the_client_that_made_them(client, tenant):
+    """Every request reaches Herald from the proxy's address; the lockout must not spread from
+    the client that guessed to the account's owner elsewhere."""
+    email = tenant.admin.user.email
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    guesser = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    for _ in range(3):
+        client.post("/accounts/login/", {"username": email, "password": "wrong"}, **guesser)
+    locked = client.post("/accounts/login/", {"username": email, "password": "x"}, **guesser)
+    assert locked.status_code == 429
+
+    owner = {**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.20"}
+    response = client.post(
+        "/accounts/login/", {"username": email, "password": TEST_PASSWORD}, **owner
+    )
+    assert response.status_code == 302
+
+
 def test_the_email_is_not_case_sensitive(client, tenant):
     user = tenant.editor.user
     response = client.post(

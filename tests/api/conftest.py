@@ -5,7 +5,7 @@ from environments.services import api_key_issue
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
+def fresh_rate_limits(db):
     """Buckets live in the cache; each test starts with full ones."""
     cache.clear()
     yield

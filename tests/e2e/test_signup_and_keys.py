@@ -1,14 +1,25 @@
-"""A new operator signs up, explores both environments, and rotates a key."""
+"""A new operator signs up through the emailed link, explores both environments, and rotates
+a key."""
 
 import re
 
+from django.core import mail
 from playwright.sync_api import expect
 
 
 def test_sign_up_switch_to_production_and_rotate_a_key(page, db):
     page.goto("/accounts/signup/")
-    page.get_by_label("Your name").fill("Rita Operator")
     page.get_by_label("Work email").fill("rita@example.com")
+    page.get_by_role("button", name="Email me a sign-up link").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+
+    # The live server runs in this process, so its emails land in this outbox.
+    (email,) = mail.outbox
+    assert email.to == ["rita@example.com"]
+    link = re.search(r"http://\S+/accounts/signup/\S+/", email.body).group(0)
+    page.goto(link)
+    expect(page.get_by_test_id("signup-email")).to_have_text("rita@example.com")
+    page.get_by_label("Your name").fill("Rita Operator")
     page.get_by_label("Password").fill("a-long-unusual-passphrase")
     page.get_by_label("Organization").fill("Initech")
     page.get_by_role("button", name="Create account").click()

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from accounts.services import organization_create
 from environments.scoping import environment_scope
+from onboarding.services import organization_create
 from tests.factories import StepFactory, UserFactory, WorkflowFactory, WorkflowGroupFactory
 from workflows import services
 from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, WorkflowGroup

@@ -4,10 +4,10 @@ gets a form error, not a 500."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.services import user_sign_up
 from branding.models import Layout
 from branding.services import layout_create
 from environments.scoping import environment_scope
+from onboarding.services import user_sign_up
 from workflows import services
 from workflows.models import Feed, WorkflowGroup
 

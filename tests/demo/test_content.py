@@ -3,10 +3,10 @@ promoted copy of part of it, sharing origins, so the Changes page has pending an
 items. Seeding twice changes nothing."""
 
 from accounts.models import Organization
-from accounts.services import organization_create
 from branding.models import Brand, Layout
+from demo.content import seed_demo_content
+from onboarding.services import organization_create
 from tests.factories import UserFactory
-from workflows.demo import seed_demo_content
 from workflows.liquid import template_problem
 from workflows.models import (
     TEMPLATE_FIELDS_BY_CHANNEL,
@@ -31,7 +31,7 @@ def _rows(environment):
 
 
 def _seed(settings, tmp_path):
-    """The workflows part of ``seed_demo`` alone (the Changes demo edits on top of it)."""
+    """``demo.content`` alone (``demo.changes`` edits on top of it)."""
     settings.MEDIA_ROOT = tmp_path
     owner = UserFactory()
     organization = Organization.objects.filter(slug="acme").first()

@@ -3,9 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Membership, Organization, Role, User
-from accounts.services import organization_create
-from changes.demo import seed_changes_demo
-from workflows.demo import seed_demo_content
+from demo.changes import seed_changes_demo
+from demo.content import seed_demo_content
+from onboarding.services import organization_create
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "herald-demo"
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             production=environments["production"],
             actor=user,
         )
-        # After the workflows demo: promotes part of it, then leaves edits pending.
+        # After demo.content: promotes part of it, then leaves edits pending.
         seed_changes_demo(
             development=environments["development"],
             production=environments["production"],

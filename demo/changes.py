@@ -1,4 +1,4 @@
-"""Demo history and pending changes for ``seed_demo``; runs after the workflows demo.
+"""Demo history and pending changes for ``seed_demo``; runs after ``demo.content``.
 
 Leaves two past promotions in History and, on the Changes page, pending changes of every
 action and type: workflows, groups, feeds and layouts created, updated and deleted, and the
@@ -169,7 +169,7 @@ def seed_changes_demo(*, development: Environment, production: Environment, acto
     Brand.unscoped_across_environments.filter(environment=development).update(
         primary_color="#7c3aed", updated_at=now
     )
-    # Created (the workflows demo leaves created workflows, a group and a layout pending too).
+    # Created (demo.content leaves created workflows, a group and a layout pending too).
     _create(Feed, name="Product news", identifier="product-news", **dev)
 
 
