@@ -27,7 +27,6 @@ install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	DEBUG=true $(PY) manage.py migrate --no-input
-	DEBUG=true $(PY) manage.py createcachetable
 	DEBUG=true $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Herald is running on http://127.0.0.1:8000"
