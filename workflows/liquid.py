@@ -19,16 +19,21 @@ Contract
   HTML-escaped unless the author marks it with the ``safe`` filter, so payload values cannot
   inject markup into an email. Missing variables render as empty text. Any engine failure is
   raised as ``TemplateRenderError`` with a line number when the engine knows one.
+- ``template_render`` is the one way to render a template, for previews and for sending alike:
+  whatever the template, its filters or the data do, it returns text or raises
+  ``TemplateRenderError`` (``RenderLimitExceeded`` when a limit stopped it). A filter that
+  fails on the data it was given is reported with its name and line, never as a crash.
 """
 
+import inspect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain
 
 from liquid import Environment, RenderContext
 from liquid.builtin.tags.for_tag import ForNode
-from liquid.exceptions import LiquidError, ResourceLimitError
+from liquid.exceptions import FilterError, LiquidError, ResourceLimitError
 
 # What a template may read from outside. Everything else is a typo or a template-local name.
 TEMPLATE_SCOPE_NAMES = ("payload", "subscriber", "step")
@@ -177,23 +182,89 @@ def template_sample_paths(source: str) -> list[str]:
     return sorted(paths)
 
 
+_FILTER_FAILED = (
+    "A filter cannot work on this data: “{name}” failed on the value it was given (for example "
+    "a division by zero, a number filter given text, or a key that an item does not have)"
+)
+
+
+class _FilterFailed(FilterError):
+    pass
+
+
+@lru_cache(maxsize=256)
+def _filter_signature(function) -> inspect.Signature:
+    """What a template may pass to a filter: its parameters without the injected environment."""
+    signature = inspect.signature(function)
+    injected = ("environment", "context")
+    return signature.replace(
+        parameters=[p for p in signature.parameters.values() if p.name not in injected]
+    )
+
+
+class _RenderContext(RenderContext):
+    """A render context that runs every filter call through ``_call_filter``."""
+
+    __slots__ = ()
+
+    def filter(self, name, token):
+        function = super().filter(name, token)
+        return partial(_call_filter, name, self.env.filters[name], function, token)
+
+
+def _call_filter(name, declared, function, token, left, *arguments, **keywords):
+    """Call one filter, turning any failure into a ``LiquidError`` that carries its line.
+
+    Filters run on payload data the template cannot vouch for (``modulo: 0``, ``uniq: 0`` on a
+    list of texts, ``compact`` with a key the items lack): a bad value is the template's problem
+    to report, not a server error.
+    """
+    try:
+        _filter_signature(declared).bind(left, *arguments, **keywords)
+    except TypeError as error:
+        raise FilterError(f"wrong arguments for “{name}”: {error}", token=token) from None
+    try:
+        return function(left, *arguments, **keywords)
+    except LiquidError as error:
+        # The engine's own messages stay; a Python error it merely wrapped reads like ours.
+        if not isinstance(error.message, Exception):
+            raise
+        raise _FilterFailed(_FILTER_FAILED.format(name=name), token=token) from error
+    except Exception as error:
+        raise _FilterFailed(_FILTER_FAILED.format(name=name), token=token) from error
+
+
+# Outside filters the data can still defeat the engine: a number too long to print, a list nested
+# too deeply to print. Whatever it is, it is reported like any other render failure.
+_RENDER_FAILED = "The template cannot be rendered with this data"
+_RENDER_FAILURES = {
+    RecursionError: "The data is nested too deeply to render",
+    MemoryError: "The template needs more memory than a render may use",
+}
+
+
 def template_render(source: str, scope: dict, *, html: bool = False) -> str:
+    """``source`` rendered with ``scope`` as its global namespace.
+
+    Raises ``TemplateRenderError`` for every failure, whatever its cause, and
+    ``RenderLimitExceeded`` (a ``TemplateRenderError``) when a resource limit stopped the render.
+    """
     if not source:
         return ""
     environment = _environment(html=html)
     try:
-        return environment.from_string(source).render(**scope)
+        template = environment.from_string(source)
+        context = _RenderContext(template, globals=template.make_globals(scope))
+        buffer = context.get_buffer()
+        template.render_with_context(context, buffer)
+        return buffer.getvalue()
     except ResourceLimitError as error:
         raise RenderLimitExceeded(_problem_from(error)) from error
     except LiquidError as error:
         raise TemplateRenderError(_problem_from(error)) from error
-    except (ArithmeticError, TypeError, ValueError, RecursionError) as error:
-        # Filters run on payload data the template cannot vouch for (`modulo: 0`, `sum` of
-        # mixed types): a bad value is the template's problem to report, not a server error.
-        raise TemplateRenderError(
-            TemplateProblem(
-                line=None,
-                message="A filter cannot work on this data (for example a division by zero, or "
-                "a number filter given text).",
-            )
-        ) from error
+    except Exception as error:
+        message = next(
+            (text for kind, text in _RENDER_FAILURES.items() if isinstance(error, kind)),
+            _RENDER_FAILED,
+        )
+        raise TemplateRenderError(TemplateProblem(line=None, message=message)) from error
