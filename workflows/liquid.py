@@ -4,8 +4,9 @@ Contract
 --------
 - Templates are written by operators and rendered with data sent by backend services, so the
   engine is sandboxed: python-liquid never evaluates Python, templates cannot load other
-  templates (``include`` and ``render`` are not available), and loops and output are bounded
-  (``RenderLimitExceeded`` if a template runs away).
+  templates (``include`` and ``render`` are not available), and what one render may cost is
+  bounded by ``RenderLimits`` (``RenderLimitExceeded`` if a template runs away): loop
+  iterations, counted over the whole render, and time.
 - ``template_problem(source)`` returns ``None`` for a valid template, or a ``TemplateProblem``
   with a 1-based line number and the engine's message. Unknown filters count as problems at
   validation time, so they are caught on save rather than on the first send.
@@ -27,13 +28,25 @@ Contract
 
 import inspect
 import re
+import time
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import chain
 
-from liquid import Environment, RenderContext
-from liquid.builtin.tags.for_tag import ForNode
-from liquid.exceptions import FilterError, LiquidError, ResourceLimitError
+from liquid import BoundTemplate, Environment, RenderContext
+from liquid.builtin.expressions import LoopExpression
+from liquid.builtin.tags.for_tag import ForNode, ForTag
+from liquid.builtin.tags.tablerow_tag import TablerowTag
+from liquid.exceptions import (
+    ContextDepthError,
+    FilterError,
+    LiquidError,
+    LocalNamespaceLimitError,
+    LoopIterationLimitError,
+    OutputStreamLimitError,
+    ResourceLimitError,
+)
+from liquid.output import LimitedStringIO
 
 # What a template may read from outside. Everything else is a typo or a template-local name.
 TEMPLATE_SCOPE_NAMES = ("payload", "subscriber", "step")
@@ -42,11 +55,161 @@ TEMPLATE_SCOPE_NAMES = ("payload", "subscriber", "step")
 _DISABLED_TAGS = ("include", "render")
 
 
+@dataclass(frozen=True)
+class RenderLimits:
+    """What one render of one template may use; going over raises ``RenderLimitExceeded``.
+
+    A step's preview and a message send render a handful of templates each, so these bound what
+    one operator's template can take from a worker: ten thousand loop iterations and a second of
+    time are far beyond any notification, and far below a pinned worker.
+    """
+
+    # Items taken by all ``for`` and ``tablerow`` loops of the render together: nested loops,
+    # loops one after another, and the items a loop skips (``offset``) or reverses.
+    loop_iterations: int = 10_000
+    # Checked at every loop item, filter call and write of output.
+    seconds: float = 1.0
+
+
+RENDER_LIMITS = RenderLimits()
+
+# The render's clock; tests replace it to make time pass.
+_clock = time.monotonic
+
+
+class _RenderBudget:
+    """What is left of one render's ``RenderLimits``."""
+
+    __slots__ = ("deadline", "iterations", "limits")
+
+    def __init__(self, limits: RenderLimits):
+        self.limits = limits
+        self.iterations = 0
+        self.deadline = _clock() + limits.seconds
+
+    def check_time(self, token=None) -> None:
+        if _clock() >= self.deadline:
+            seconds = self.limits.seconds
+            raise _RenderTimeout(
+                "The template takes too long to render "
+                f"(more than {seconds:g} second{'' if seconds == 1 else 's'})",
+                token=token,
+            )
+
+    def counted(self, items, token):
+        """``items``, counted against the loop budget as they are taken."""
+        for item in items:
+            self.iterations += 1
+            if self.iterations > self.limits.loop_iterations:
+                raise _LoopBudgetSpent(
+                    _loop_limit_message(self.limits.loop_iterations), token=token
+                )
+            self.check_time(token)
+            yield item
+
+
+def _loop_limit_message(limit: int) -> str:
+    return (
+        f"Loops would run more than {limit:,} times in all (every loop of a template counts, "
+        "nested or one after another)"
+    )
+
+
+class _RenderTimeout(ResourceLimitError):
+    pass
+
+
+class _LoopBudgetSpent(LoopIterationLimitError):
+    pass
+
+
+class _CountedLoopExpression(LoopExpression):
+    """A ``for`` or ``tablerow`` expression whose items are counted as the loop takes them.
+
+    Counting where the items come out, rather than per iteration of the body, also counts the
+    items that ``offset`` skips and those that ``reversed`` copies before the loop starts.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, expression: LoopExpression) -> "_CountedLoopExpression":
+        return cls(
+            expression.token,
+            expression.identifier,
+            expression.iterable,
+            limit=expression.limit,
+            offset=expression.offset,
+            reversed_=expression.reversed,
+            cols=expression.cols,
+        )
+
+    def _to_iter(self, obj, context):
+        items, length = super()._to_iter(obj, context)
+        return context.budget.counted(items, self.token), length
+
+
+class _CountedForTag(ForTag):
+    def parse(self, stream):
+        node = super().parse(stream)
+        node.expression = _CountedLoopExpression.of(node.expression)
+        return node
+
+
+class _CountedTablerowTag(TablerowTag):
+    def parse(self, stream):
+        node = super().parse(stream)
+        node.expression = _CountedLoopExpression.of(node.expression)
+        return node
+
+
+class _MeteredBuffer(LimitedStringIO):
+    """Output (of the template, or of a ``capture``) that watches the render's clock."""
+
+    def __init__(self, limit: int, budget: _RenderBudget):
+        super().__init__(limit=limit)
+        self.budget = budget
+
+    def write(self, text: str) -> int:
+        self.budget.check_time()
+        return super().write(text)
+
+
+class _RenderContext(RenderContext):
+    """A render context that keeps a render within its ``RenderLimits``.
+
+    Filter calls go through ``_call_filter``; loops count their items; output watches the clock.
+    """
+
+    __slots__ = ("budget",)
+
+    def __init__(self, template, *, budget: _RenderBudget | None = None, **kwargs):
+        super().__init__(template, **kwargs)
+        parent = kwargs.get("parent_context")
+        self.budget = budget or (parent.budget if parent else _RenderBudget(RENDER_LIMITS))
+
+    def filter(self, name, token):
+        function = super().filter(name, token)
+        self.budget.check_time(token)
+        return partial(_call_filter, name, self.env.filters[name], function, token)
+
+    def get_buffer(self, buf=None):
+        carry = buf.size if isinstance(buf, LimitedStringIO) else 0
+        return _MeteredBuffer(self.env.output_stream_limit - carry, self.budget)
+
+
+class _BoundTemplate(BoundTemplate):
+    context_class = _RenderContext
+
+
 class _SandboxedEnvironment(Environment):
-    loop_iteration_limit = 10_000
+    # The engine's own check: nested loops whose lengths multiply past the limit are refused
+    # before they start. The render's budget then counts what all loops actually take.
+    loop_iteration_limit = RENDER_LIMITS.loop_iterations
     output_stream_limit = 2_000_000
     local_namespace_limit = 1_000_000
     context_depth_limit = 30
+    template_class = _BoundTemplate
 
 
 @lru_cache(maxsize=2)
@@ -54,6 +217,8 @@ def _environment(*, html: bool) -> Environment:
     environment = _SandboxedEnvironment(autoescape=html)
     for tag_name in _DISABLED_TAGS:
         environment.tags.pop(tag_name, None)
+    environment.add_tag(_CountedForTag)
+    environment.add_tag(_CountedTablerowTag)
     return environment
 
 
@@ -80,15 +245,30 @@ class RenderLimitExceeded(TemplateRenderError):
     pass
 
 
+# The engine's own limits, in words an operator can act on.
+_ENGINE_LIMIT_MESSAGES = {
+    LoopIterationLimitError: _loop_limit_message(_SandboxedEnvironment.loop_iteration_limit),
+    OutputStreamLimitError: (
+        f"The rendered text would be longer than "
+        f"{_SandboxedEnvironment.output_stream_limit:,} bytes"
+    ),
+    LocalNamespaceLimitError: (
+        "Variables set with assign and capture would hold more than "
+        f"{_SandboxedEnvironment.local_namespace_limit:,} bytes"
+    ),
+    ContextDepthError: "Blocks are nested too deeply",
+}
+
+
 def _problem_from(error: LiquidError, source: str = "") -> TemplateProblem:
+    message = str(_ENGINE_LIMIT_MESSAGES.get(type(error)) or error.message or error)
     context = error.context()
     if context is None:
-        message = str(error.message or error)
         if source and "end of" in message:
             return _unclosed_block_problem(source, message)
         return TemplateProblem(line=None, message=message)
     line, _column, _previous, current, _next = context
-    return TemplateProblem(line=line, message=str(error.message), source_line=current.strip())
+    return TemplateProblem(line=line, message=message, source_line=current.strip())
 
 
 _TAG_NAME = re.compile(r"{%-?\s*(\w+)")
@@ -202,16 +382,6 @@ def _filter_signature(function) -> inspect.Signature:
     )
 
 
-class _RenderContext(RenderContext):
-    """A render context that runs every filter call through ``_call_filter``."""
-
-    __slots__ = ()
-
-    def filter(self, name, token):
-        function = super().filter(name, token)
-        return partial(_call_filter, name, self.env.filters[name], function, token)
-
-
 def _call_filter(name, declared, function, token, left, *arguments, **keywords):
     """Call one filter, turning any failure into a ``LiquidError`` that carries its line.
 
@@ -243,8 +413,10 @@ _RENDER_FAILURES = {
 }
 
 
-def template_render(source: str, scope: dict, *, html: bool = False) -> str:
-    """``source`` rendered with ``scope`` as its global namespace.
+def template_render(
+    source: str, scope: dict, *, html: bool = False, limits: RenderLimits = RENDER_LIMITS
+) -> str:
+    """``source`` rendered with ``scope`` as its global namespace, within ``limits``.
 
     Raises ``TemplateRenderError`` for every failure, whatever its cause, and
     ``RenderLimitExceeded`` (a ``TemplateRenderError``) when a resource limit stopped the render.
@@ -254,7 +426,9 @@ def template_render(source: str, scope: dict, *, html: bool = False) -> str:
     environment = _environment(html=html)
     try:
         template = environment.from_string(source)
-        context = _RenderContext(template, globals=template.make_globals(scope))
+        context = _RenderContext(
+            template, globals=template.make_globals(scope), budget=_RenderBudget(limits)
+        )
         buffer = context.get_buffer()
         template.render_with_context(context, buffer)
         return buffer.getvalue()
