@@ -6,7 +6,9 @@ Contract
   engine is sandboxed: python-liquid never evaluates Python, templates cannot load other
   templates (``include`` and ``render`` are not available), and what one render may cost is
   bounded by ``RenderLimits`` (``RenderLimitExceeded`` if a template runs away): loop
-  iterations, counted over the whole render, and time.
+  iterations, counted over the whole render; the size of every text, list and number a filter
+  builds (estimated from its inputs and refused before it is built) or ``assign`` and
+  ``capture`` keep; and time.
 - ``template_problem(source)`` returns ``None`` for a valid template, or a ``TemplateProblem``
   with a 1-based line number and the engine's message. Unknown filters count as problems at
   validation time, so they are caught on save rather than on the first send.
@@ -32,6 +34,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import chain
+from typing import NamedTuple
 
 from liquid import BoundTemplate, Environment, RenderContext
 from liquid.builtin.expressions import LoopExpression
@@ -46,7 +49,10 @@ from liquid.exceptions import (
     OutputStreamLimitError,
     ResourceLimitError,
 )
+from liquid.filter import num_arg
+from liquid.limits import to_int
 from liquid.output import LimitedStringIO
+from liquid.undefined import is_undefined
 
 # What a template may read from outside. Everything else is a typo or a template-local name.
 TEMPLATE_SCOPE_NAMES = ("payload", "subscriber", "step")
@@ -67,6 +73,12 @@ class RenderLimits:
     # Items taken by all ``for`` and ``tablerow`` loops of the render together: nested loops,
     # loops one after another, and the items a loop skips (``offset``) or reverses.
     loop_iterations: int = 10_000
+    # Any text, list or number that a filter builds, or that ``assign`` or ``capture`` keeps. A
+    # filter is refused before it builds, on an estimate from its inputs. A list counts the items
+    # and text of everything inside it, at any depth.
+    text_characters: int = 1_000_000
+    list_items: int = 100_000
+    number_digits: int = 1_000
     # Checked at every loop item, filter call and write of output.
     seconds: float = 1.0
 
@@ -116,6 +128,10 @@ def _loop_limit_message(limit: int) -> str:
 
 
 class _RenderTimeout(ResourceLimitError):
+    pass
+
+
+class _ValueTooLarge(ResourceLimitError):
     pass
 
 
@@ -191,7 +207,14 @@ class _RenderContext(RenderContext):
     def filter(self, name, token):
         function = super().filter(name, token)
         self.budget.check_time(token)
-        return partial(_call_filter, name, self.env.filters[name], function, token)
+        return partial(_call_filter, self, name, function, token)
+
+    def assign(self, key, val):
+        """``assign`` and ``capture``: a variable holds no value over the limits."""
+        excess = _excess(_size_of(val), self.budget.limits, up_to="")
+        if excess:
+            raise _ValueTooLarge(f"The variable “{key}” would hold {excess}", token=None)
+        super().assign(key, val)
 
     def get_buffer(self, buf=None):
         carry = buf.size if isinstance(buf, LimitedStringIO) else 0
@@ -362,6 +385,371 @@ def template_sample_paths(source: str) -> list[str]:
     return sorted(paths)
 
 
+class _Size(NamedTuple):
+    characters: int = 0  # of all its text, with numbers as written out
+    items: int = 0  # of all its lists and objects, at any depth
+
+
+def _size_of(value) -> _Size:
+    """The size of ``value`` with everything inside it, counted once per reference."""
+    characters = items = 0
+    pending = [value]
+    while pending:  # not recursive: payload data may be nested deeper than Python recurses
+        value = pending.pop()
+        if isinstance(value, str):
+            characters += len(value)
+        elif isinstance(value, (list, tuple)):
+            items += len(value)
+            pending.extend(value)
+        elif isinstance(value, dict):
+            items += len(value)
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, range):
+            length = _range_length(value)
+            items += length
+            characters += length * _written_length(max(abs(value.start), abs(value.stop)))
+        else:
+            characters += _written_length(value)
+    return _Size(characters, items)
+
+
+def _digits(number: int) -> int:
+    """Decimal digits of ``number``, or one more; without writing it out."""
+    return abs(number).bit_length() * 30103 // 100_000 + 1
+
+
+def _range_length(numbers: range) -> int:
+    try:
+        return len(numbers)
+    except OverflowError:  # longer than a C integer
+        return abs(numbers.stop - numbers.start)
+
+
+def _written_length(value) -> int:
+    """At most how long ``str(value)`` is, for a value that is not text or a collection."""
+    if isinstance(value, bool) or value is None:
+        return 5
+    if isinstance(value, int):
+        return _digits(value) + 1
+    if isinstance(value, float):
+        return 24
+    if isinstance(value, range):
+        return _written_length(value.start) + _written_length(value.stop) + 9
+    return len(str(value))  # loop drops, undefined names, dates: short by construction
+
+
+def _text_length(value) -> int:
+    """At most how long ``value`` is once a filter turns it into text."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (list, tuple, dict)):
+        # Python writes collections out with quotes, separators and escapes (at most 10 a
+        # character, for a character outside the Basic Multilingual Plane).
+        size = _size_of(value)
+        return 10 * size.characters + 8 * size.items + 2
+    return _written_length(value)
+
+
+def _leaves(value):
+    """The items a sequence filter goes through: a list flattened the way the engine does (five
+    levels deep), anything else as one item. Call only on a list or tuple."""
+    pending = [(iter(value), 5)]
+    while pending:
+        items, depth = pending[-1]
+        item = next(items, _END)
+        if item is _END:
+            pending.pop()
+        elif depth and isinstance(item, (list, tuple)):
+            pending.append((iter(item), depth - 1))
+        else:
+            yield item
+
+
+_END = object()
+
+
+def _sequence_length(value) -> int:
+    if isinstance(value, (list, tuple)):
+        return sum(1 for _ in _leaves(value))
+    if isinstance(value, range):
+        return _range_length(value)
+    return 1
+
+
+def _sequence_size(value) -> _Size:
+    """The size of ``value`` as a sequence filter takes it: anything but a list is one item."""
+    size = _size_of(value)
+    if isinstance(value, (list, tuple, range)):
+        return size
+    return _Size(size.characters, size.items + 1)
+
+
+def _excess(size: _Size, limits: RenderLimits, *, up_to: str) -> str:
+    """What in ``size`` is over ``limits``, in words; empty if nothing is."""
+    if size.items > limits.list_items:
+        return f"a list of {up_to}{size.items:,} items; the limit is {limits.list_items:,}"
+    if size.characters > limits.text_characters:
+        return (
+            f"{up_to}{size.characters:,} characters of text; "
+            f"the limit is {limits.text_characters:,}"
+        )
+    return ""
+
+
+class _FilterCall:
+    """One call of a filter, for estimating what it would build before it runs."""
+
+    __slots__ = ("html", "limits", "name", "token", "values")
+
+    def __init__(self, name, values, html, limits, token):
+        self.name = name
+        self.values = values  # the left value, then each argument, in the filter's order
+        self.html = html
+        self.limits = limits
+        self.token = token
+
+    def text_length(self, index: int) -> int:
+        return _text_length(self.values[index])
+
+    def text(self, index: int) -> str:
+        """``values[index]`` as the filter turns it into text, if that text is within limits."""
+        value = self.values[index]
+        if isinstance(value, str):
+            return value
+        if value is None and index == 0:
+            return ""
+        self.refuse_over_limits(_Size(_text_length(value)))
+        return str(value)
+
+    def sequence_length(self) -> int:
+        """How many items the filter goes through; refused over the list limit."""
+        length = _sequence_length(self.values[0])
+        if length > self.limits.list_items:
+            self.refuse(f"takes at most {self.limits.list_items:,} items; it was given {length:,}")
+        return length
+
+    def refuse_over_limits(self, size: _Size) -> None:
+        excess = _excess(size, self.limits, up_to="up to ")
+        if excess:
+            self.refuse(f"would build {excess}")
+
+    def refuse_result_over_limits(self, result) -> None:
+        if isinstance(result, int) and not isinstance(result, bool):
+            if _digits(result) > self.limits.number_digits:
+                self.refuse_number(_digits(result))
+        else:
+            self.refuse_over_limits(_size_of(result))
+
+    def refuse_number(self, digits: int) -> None:
+        self.refuse(
+            f"would make a number of up to {digits:,} digits; "
+            f"the limit is {self.limits.number_digits:,}"
+        )
+
+    def refuse(self, what: str) -> None:
+        raise _ValueTooLarge(f"“{self.name}” {what}", token=self.token)
+
+
+# Filters whose cost grows faster than their input take a bounded input.
+_UNIQ_ITEMS = 2_000  # compares every item with every other
+_STRIP_HTML_CHARACTERS = 100_000  # Python's HTML parser slows down on unclosed markup
+_DATE_CHARACTERS = 1_000  # reading free text as a date slows down on long text
+
+# Filters that return a value they were given, or a part of it: they build nothing.
+_SELECTING_FILTERS = frozenset({"default", "find", "find_index", "first", "has", "last", "size"})
+
+
+def _same_length(call: _FilterCall) -> _Size:
+    return _Size(call.text_length(0))
+
+
+def _longer_by(index: int):
+    """The text with another value's text added (``append``, ``replace_first``, ...)."""
+    return lambda call: _Size(call.text_length(0) + call.text_length(index))
+
+
+def _times_longer(factor: int):
+    """The text with each character turned into at most ``factor`` characters."""
+    return lambda call: _Size(factor * call.text_length(0))
+
+
+def _escaped_length(text: str) -> int:
+    return (
+        len(text)
+        + 4 * (text.count("&") + text.count('"') + text.count("'"))
+        + 3 * (text.count("<") + text.count(">"))
+    )
+
+
+def _escaped(call: _FilterCall) -> _Size:
+    return _Size(_escaped_length(call.text(0)))
+
+
+def _newline_to_br(call: _FilterCall) -> _Size:
+    text = call.text(0)
+    base = _escaped_length(text) if call.html else len(text)
+    return _Size(base + 6 * text.count("\n"))
+
+
+def _strip_newlines(call: _FilterCall) -> _Size:
+    return _escaped(call) if call.html else _same_length(call)
+
+
+def _utf8_length(call: _FilterCall) -> int:
+    text = call.text(0)
+    return len(text) if text.isascii() else 4 * len(text)
+
+
+def _url_encode(call: _FilterCall) -> _Size:
+    return _Size(3 * _utf8_length(call))
+
+
+def _base64_encode(call: _FilterCall) -> _Size:
+    return _Size(4 * -(-_utf8_length(call) // 3))
+
+
+def _replace(call: _FilterCall) -> _Size:
+    text, old, new = call.text(0), call.text(1), call.text(2)
+    count = text.count(old) if old else len(text) + 1
+    return _Size(len(text) + count * max(len(new) - len(old), 0))
+
+
+def _split(call: _FilterCall) -> _Size:
+    text, separator = call.text(0), call.values[1]
+    if separator is None or separator == "" or is_undefined(separator):
+        parts = len(text)
+    elif call.text(1) == " ":
+        parts = len(text) // 2 + 1
+    else:
+        parts = text.count(call.text(1)) + 1
+    return _Size(len(text), parts)
+
+
+def _slice(call: _FilterCall) -> _Size | None:
+    value, length = call.values[0], call.values[2]
+    if not isinstance(value, range):
+        return _size_of(value) if isinstance(value, (list, tuple)) else _same_length(call)
+    try:
+        length = 1 if is_undefined(length) else to_int(length)
+    except (TypeError, ValueError):
+        return None  # the filter refuses it itself
+    numbers = min(_range_length(value), max(length, 0))
+    return _Size(numbers * _written_length(max(abs(value.start), abs(value.stop))), numbers)
+
+
+def _date(call: _FilterCall) -> _Size:
+    value = call.values[0]
+    if isinstance(value, str) and len(value) > _DATE_CHARACTERS:
+        call.refuse(
+            f"reads at most {_DATE_CHARACTERS:,} characters as a date; it was given {len(value):,}"
+        )
+    # Python's strftime gives up on a result 256 times longer than its format; a format that is
+    # not text fails, and an undefined one gives the value back as text.
+    format_length = len(call.values[1]) if isinstance(call.values[1], str) else 0
+    return _Size(max(256 * format_length, call.text_length(0)))
+
+
+def _strip_html(call: _FilterCall) -> _Size:
+    length = call.text_length(0)
+    if length > _STRIP_HTML_CHARACTERS:
+        call.refuse(f"takes at most {_STRIP_HTML_CHARACTERS:,} characters; it was given {length:,}")
+    return _Size(length)
+
+
+def _join(call: _FilterCall) -> _Size:
+    length = call.sequence_length()
+    value = call.values[0]
+    leaves = _leaves(value) if isinstance(value, (list, tuple)) else [value]
+    characters = sum(_text_length(leaf) for leaf in leaves)
+    if call.html:
+        characters *= 5  # an HTML join escapes each item that is not already markup
+    return _Size(characters + call.text_length(1) * max(length - 1, 0))
+
+
+def _concat(call: _FilterCall) -> _Size | None:
+    call.sequence_length()
+    if not isinstance(call.values[1], (list, tuple)):
+        return None  # the filter refuses it itself
+    first, second = _sequence_size(call.values[0]), _size_of(call.values[1])
+    return _Size(first.characters + second.characters, first.items + second.items)
+
+
+def _rearranged(call: _FilterCall) -> _Size:
+    """A list made of the items of the one given (``sort``, ``where``, ``map``, ...)."""
+    length = call.sequence_length()
+    size = _sequence_size(call.values[0])
+    # `map` may give `true` or `false` for a number: at most five characters each
+    return _Size(size.characters + 5 * length, size.items)
+
+
+def _uniq(call: _FilterCall) -> _Size:
+    length = call.sequence_length()
+    if length > _UNIQ_ITEMS:
+        call.refuse(
+            f"takes at most {_UNIQ_ITEMS:,} items (it compares each with every other); "
+            f"it was given {length:,}"
+        )
+    return _rearranged(call)
+
+
+def _goes_through(call: _FilterCall) -> None:
+    call.sequence_length()
+
+
+def _nothing_to_estimate(call: _FilterCall) -> None:
+    """Numbers (their result is checked), or a value the filter was given (nothing is built)."""
+
+
+def _times(call: _FilterCall) -> None:
+    left, right = num_arg(call.values[0], default=0), num_arg(call.values[1], default=0)
+    if isinstance(left, int) and isinstance(right, int):
+        digits = _digits(left) + _digits(right)
+        if digits > call.limits.number_digits:
+            call.refuse_number(digits)
+
+
+# What each filter would build at most, estimated from its inputs, and the inputs it refuses.
+# Every filter of the engine is listed, so that a new one is estimated on purpose (a test checks).
+_ESTIMATES = {
+    **dict.fromkeys(
+        ["lstrip", "rstrip", "strip", "squish", "remove", "remove_first", "remove_last"],
+        _same_length,
+    ),
+    **dict.fromkeys(
+        ["url_decode", "base64_decode", "base64_url_safe_decode", "safe"], _same_length
+    ),
+    **dict.fromkeys(["append", "prepend"], _longer_by(1)),
+    **dict.fromkeys(["replace_first", "replace_last", "truncate", "truncatewords"], _longer_by(2)),
+    # Unicode case changes turn one character into at most three ("ß" into "SS").
+    **dict.fromkeys(["capitalize", "downcase", "upcase"], _times_longer(3)),
+    "escapejs": _times_longer(6),
+    **dict.fromkeys(["escape", "escape_once"], _escaped),
+    "newline_to_br": _newline_to_br,
+    "strip_newlines": _strip_newlines,
+    "url_encode": _url_encode,
+    **dict.fromkeys(["base64_encode", "base64_url_safe_encode"], _base64_encode),
+    "replace": _replace,
+    "split": _split,
+    "slice": _slice,
+    "date": _date,
+    "strip_html": _strip_html,
+    "join": _join,
+    "concat": _concat,
+    **dict.fromkeys(
+        ["map", "reverse", "sort", "sort_natural", "where", "reject", "compact"], _rearranged
+    ),
+    "uniq": _uniq,
+    **dict.fromkeys(["find", "find_index", "has", "sum"], _goes_through),
+    "times": _times,
+    **dict.fromkeys(
+        ["abs", "at_least", "at_most", "ceil", "floor", "round", "plus", "minus", "divided_by"],
+        _nothing_to_estimate,
+    ),
+    **dict.fromkeys(["modulo", "size", "first", "last", "default"], _nothing_to_estimate),
+}
+
+
 _FILTER_FAILED = (
     "A filter cannot work on this data: “{name}” failed on the value it was given (for example "
     "a division by zero, a number filter given text, or a key that an item does not have)"
@@ -382,19 +770,27 @@ def _filter_signature(function) -> inspect.Signature:
     )
 
 
-def _call_filter(name, declared, function, token, left, *arguments, **keywords):
-    """Call one filter, turning any failure into a ``LiquidError`` that carries its line.
+def _call_filter(context, name, function, token, left, *arguments, **keywords):
+    """Call one filter within the render's limits, turning any failure into a ``LiquidError``
+    that carries its line.
 
     Filters run on payload data the template cannot vouch for (``modulo: 0``, ``uniq: 0`` on a
     list of texts, ``compact`` with a key the items lack): a bad value is the template's problem
     to report, not a server error.
     """
     try:
-        _filter_signature(declared).bind(left, *arguments, **keywords)
+        bound = _filter_signature(context.env.filters[name]).bind(left, *arguments, **keywords)
     except TypeError as error:
         raise FilterError(f"wrong arguments for “{name}”: {error}", token=token) from None
+    bound.apply_defaults()
+    call = _FilterCall(
+        name, list(bound.arguments.values()), context.autoescape, context.budget.limits, token
+    )
     try:
-        return function(left, *arguments, **keywords)
+        estimate = _ESTIMATES.get(name, _nothing_to_estimate)(call)
+        if estimate is not None:
+            call.refuse_over_limits(estimate)
+        result = function(left, *arguments, **keywords)
     except LiquidError as error:
         # The engine's own messages stay; a Python error it merely wrapped reads like ours.
         if not isinstance(error.message, Exception):
@@ -402,6 +798,10 @@ def _call_filter(name, declared, function, token, left, *arguments, **keywords):
         raise _FilterFailed(_FILTER_FAILED.format(name=name), token=token) from error
     except Exception as error:
         raise _FilterFailed(_FILTER_FAILED.format(name=name), token=token) from error
+    if name not in _SELECTING_FILTERS:
+        # Estimates are upper bounds; this catches one that is not, before the value travels.
+        call.refuse_result_over_limits(result)
+    return result
 
 
 # Outside filters the data can still defeat the engine: a number too long to print, a list nested

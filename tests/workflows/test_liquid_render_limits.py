@@ -2,6 +2,8 @@
 time. A template that goes over is stopped with a message, and has done no more than its share
 of work by then."""
 
+import re
+import tracemalloc
 from collections.abc import Sequence
 from itertools import count
 
@@ -91,6 +93,128 @@ class TestLoopIterations:
                 loop, {"payload": {"items": items}}, limits=RenderLimits(loop_iterations=1_000)
             )
         assert items.taken <= 1_001
+
+
+SMALL = RenderLimits(text_characters=1_000, list_items=100, number_digits=50)
+
+
+class TestValueSizes:
+    def test_a_join_that_would_take_gigabytes_is_refused_before_it_is_built(self):
+        # With 50,000 characters this join grew a worker to 2.4 GB; 2,000 show the same growth.
+        source = '{{ payload.a | split: "" | join: payload.a | size }}'
+        tracemalloc.start()
+        try:
+            with pytest.raises(RenderLimitExceeded) as raised:
+                template_render(source, {"payload": {"a": "x" * 2_000}})
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert str(raised.value).startswith(
+            "Line 1: “join” would build up to 4,000,000 characters of text; the limit is 1,000,000"
+        )
+        assert peak < 1_000_000  # the 4,000,000 characters were never allocated
+
+    @pytest.mark.parametrize(
+        ("expression", "message"),
+        [
+            ("a | append: a", "“append” would build up to 1,200 characters"),
+            ("a | prepend: a", "“prepend” would build up to 1,200 characters"),
+            ("'xxxx' | replace: 'x', a", "“replace” would build up to 2,400 characters"),
+            ("a | replace_first: 'x', a", "“replace_first” would build up to 1,200 characters"),
+            ("a | replace_last: 'x', a", "“replace_last” would build up to 1,200 characters"),
+            ("a | slice: 0, 50 | split: '' | join: a", "“join” would build up to 29,450 char"),
+            ("a | split: ''", "“split” would build a list of up to 600 items"),
+            ("items | concat: items", "“concat” would build a list of up to 120 items"),
+            ("many | sort", "“sort” takes at most 100 items; it was given 150"),
+            ("a | upcase", "“upcase” would build up to 1,800 characters"),
+            ("'<<<<<<<<' | append: a | escape", "“escape” would build up to 1,232 characters"),
+            ("a | newline_to_br | newline_to_br", "“newline_to_br” would build up to 1,300 char"),
+            ("'é' | append: a | url_encode", "“url_encode” would build up to 7,212 char"),
+            ("a | truncate: 5, a", "“truncate” would build up to 1,200 characters"),
+            ("'now' | date: '%c%c%c%c'", "“date” would build up to 2,048 characters"),
+            ("n | times: n", "“times” would make a number of up to 62 digits"),
+        ],
+    )
+    def test_each_filter_that_grows_a_value_refuses_before_building_it(self, expression, message):
+        scope = {"a": "x" * 600, "items": list(range(60)), "many": list(range(150)), "n": 10**30}
+        if "escape" in expression:
+            scope["a"] = "<" * 300
+        if "newline_to_br" in expression:
+            scope["a"] = "\n" * 100
+        with pytest.raises(RenderLimitExceeded) as raised:
+            template_render("{{ " + expression + " }}", scope, limits=SMALL)
+        assert message in str(raised.value)
+
+    def test_a_filter_refuses_a_list_argument_too_long_to_write_out(self):
+        with pytest.raises(RenderLimitExceeded, match="“append” would build up to"):
+            template_render("{{ 'x' | append: items }}", {"items": ["y" * 50] * 99}, limits=SMALL)
+
+    def test_numbers_that_square_themselves_stop_at_the_digit_limit(self):
+        source = "{% assign n = 9 %}{% for i in (1..40) %}{% assign n = n | times: n %}{% endfor %}"
+        with pytest.raises(RenderLimitExceeded) as raised:
+            template_render(source, {})
+        assert "“times” would make a number of up to 1,956 digits; the limit is 1,000" in str(
+            raised.value
+        )
+
+    @pytest.mark.parametrize(
+        ("source", "message"),
+        [
+            (
+                "{% capture c %}{{ a }}{{ a }}{% endcapture %}",
+                "The variable “c” would hold 1,200 characters of text; the limit is 1,000",
+            ),
+            (
+                "{% assign list = items %}",
+                "The variable “list” would hold a list of 150 items; the limit is 100",
+            ),
+        ],
+    )
+    def test_assign_and_capture_keep_no_value_over_the_limits(self, source, message):
+        with pytest.raises(RenderLimitExceeded, match=message):
+            template_render(source, {"a": "x" * 600, "items": list(range(150))}, limits=SMALL)
+
+    @pytest.mark.parametrize(
+        ("source", "scope", "message"),
+        [
+            (
+                "{{ items | uniq }}",
+                {"items": list(range(2_001))},
+                "“uniq” takes at most 2,000 items (it compares each with every other); "
+                "it was given 2,001",
+            ),
+            (
+                "{{ a | strip_html }}",
+                {"a": "<" * 100_001},
+                "“strip_html” takes at most 100,000 characters; it was given 100,001",
+            ),
+            (
+                "{{ a | date: '%Y' }}",
+                {"a": "1" * 1_001},
+                "“date” reads at most 1,000 characters as a date; it was given 1,001",
+            ),
+            (
+                "{% assign found = items | has: 'a' %}",
+                {"items": [{}] * 100_001},
+                "“has” takes at most 100,000 items; it was given 100,001",
+            ),
+        ],
+    )
+    def test_filters_slower_than_their_input_take_a_bounded_input(self, source, scope, message):
+        with pytest.raises(RenderLimitExceeded, match=re.escape(message)):
+            template_render(source, scope)
+
+    def test_an_ordinary_large_email_renders_within_the_limits(self):
+        rows = [{"sku": f"SKU-{i}", "name": f"Item <{i}> & more", "qty": i} for i in range(500)]
+        source = (
+            "{% capture table %}{% for row in payload.rows %}<tr><td>{{ row.sku | escape }}</td>"
+            "<td>{{ row.name | escape | upcase }}</td><td>{{ row.qty | times: 1042 }}</td></tr>"
+            "{% endfor %}{% endcapture %}{{ table | replace: '<tr>', '<tr class=row>' }}"
+            "{{ payload.rows | map: 'sku' | sort | uniq | join: ', ' | truncate: 200 }}"
+        )
+        rendered = template_render(source, {"payload": {"rows": rows}})
+        assert rendered.count("<tr class=row>") == 500
+        assert rendered.endswith("...")
 
 
 class TestTime:
