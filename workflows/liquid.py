@@ -7,11 +7,12 @@ Contract
   templates (``include`` and ``render`` are not available), and what one render may cost is
   bounded by ``RenderLimits`` (``RenderLimitExceeded`` if a template runs away): loop
   iterations, counted over the whole render; the size of every text, list and number a filter
-  builds (estimated from its inputs and refused before it is built) or ``assign`` and
-  ``capture`` keep; and time.
+  builds (estimated from its inputs and refused before it is built), every range, and every
+  value ``assign`` and ``capture`` keep; and time.
 - ``template_problem(source)`` returns ``None`` for a valid template, or a ``TemplateProblem``
-  with a 1-based line number and the engine's message. Unknown filters count as problems at
-  validation time, so they are caught on save rather than on the first send.
+  with a 1-based line number and the engine's message. Unknown filters, and quoted texts or
+  ranges longer than a render allows, count as problems at validation time, so they are caught
+  on save rather than on the first send.
 - ``template_variables(source)`` lists the variables the template reads from outside, as dotted
   paths (``payload.order.id``, ``subscriber.firstName``, ``payload.items[0].sku``), found by the
   engine's own static analysis. Names the template defines itself (``assign``, ``capture``,
@@ -38,6 +39,7 @@ from typing import NamedTuple
 
 from liquid import BoundTemplate, Environment, RenderContext
 from liquid.builtin.expressions import LoopExpression
+from liquid.builtin.expressions.primitive import Literal, RangeLiteral, StringLiteral
 from liquid.builtin.tags.for_tag import ForNode, ForTag
 from liquid.builtin.tags.tablerow_tag import TablerowTag
 from liquid.exceptions import (
@@ -179,6 +181,38 @@ class _CountedTablerowTag(TablerowTag):
         return node
 
 
+class _BoundedRangeLiteral(RangeLiteral):
+    """A range refused when it would hold more numbers than a list may: ``contains`` and filters
+    go through every number of a range, in one statement that no loop or clock check interrupts.
+    """
+
+    __slots__ = ()
+
+    def evaluate(self, context):
+        numbers = super().evaluate(context)
+        length, limit = _range_length(numbers), context.budget.limits.list_items
+        if length > limit:
+            raise _ValueTooLarge(
+                f"The range {self} would hold {length:,} numbers; the limit is {limit:,}",
+                token=self.token,
+            )
+        return numbers
+
+
+def _expressions_in(template: BoundTemplate):
+    """Every expression of ``template``, in its tags and output statements, at any depth."""
+    static_context = RenderContext(template)
+    nodes = list(template.nodes)
+    while nodes:
+        node = nodes.pop()
+        expressions = list(node.expressions())
+        while expressions:
+            expression = expressions.pop()
+            yield expression
+            expressions.extend(expression.children())
+        nodes.extend(node.children(static_context, include_partials=False))
+
+
 class _MeteredBuffer(LimitedStringIO):
     """Output (of the template, or of a ``capture``) that watches the render's clock."""
 
@@ -233,6 +267,15 @@ class _SandboxedEnvironment(Environment):
     local_namespace_limit = 1_000_000
     context_depth_limit = 30
     template_class = _BoundTemplate
+
+    def from_string(self, source, *args, **kwargs):
+        template = super().from_string(source, *args, **kwargs)
+        for expression in _expressions_in(template):
+            if type(expression) is RangeLiteral:
+                # The parser makes range literals itself and cannot be asked for another class;
+                # the bounded one has the same slots and differs only in how it evaluates.
+                expression.__class__ = _BoundedRangeLiteral
+        return template
 
 
 @lru_cache(maxsize=2)
@@ -330,8 +373,53 @@ def _line_of(source: str, index: int) -> tuple[int, str]:
     return line_number, source.splitlines()[line_number - 1].strip()
 
 
+# A quoted text belongs in a tag or output statement as a word or a phrase; long text is written
+# as the template itself, where it costs nothing to render.
+_QUOTED_TEXT_CHARACTERS = 10_000
+
+
+def _literal_message(expression) -> str:
+    """Why a literal is too large for any render to use; empty if it is not."""
+    if isinstance(expression, StringLiteral) and len(expression.value) > _QUOTED_TEXT_CHARACTERS:
+        return (
+            f"a quoted text of {len(expression.value):,} characters is longer than the "
+            f"{_QUOTED_TEXT_CHARACTERS:,} allowed; write long text outside {{{{ }}}} and {{% %}}"
+        )
+    if isinstance(expression, RangeLiteral):
+        length, limit = _literal_range_length(expression), RENDER_LIMITS.list_items
+        if length is not None and length > limit:
+            return f"the range {expression} has {length:,} numbers; at most {limit:,} are allowed"
+    return ""
+
+
+def _literal_range_length(expression: RangeLiteral) -> int | None:
+    """How many numbers a range with literal ends holds, or None when an end is a variable."""
+    if not (isinstance(expression.start, Literal) and isinstance(expression.stop, Literal)):
+        return None
+    try:
+        start, stop = to_int(expression.start.value), to_int(expression.stop.value)
+    except (LiquidError, TypeError, ValueError):
+        return None  # the engine takes such an end as 0, which makes no long range
+    return max(stop - start + 1, 0)
+
+
+def _literal_problem(template: BoundTemplate, source: str) -> TemplateProblem | None:
+    """The first literal of ``template``, in the source, that is too large to render."""
+    problems = []
+    for expression in _expressions_in(template):
+        message = _literal_message(expression)
+        if message:
+            problems.append((expression.token.start_index, message))
+    if not problems:
+        return None
+    index, message = min(problems)
+    line, source_line = _line_of(source, index)
+    return TemplateProblem(line=line, message=message, source_line=source_line)
+
+
 def template_problem(source: str, *, html: bool = False) -> TemplateProblem | None:
-    """The first syntax problem of ``source``, or ``None`` if it parses and uses known filters."""
+    """The first problem of ``source``, or ``None`` if it parses, uses known filters and holds no
+    literal too large to render."""
     environment = _environment(html=html)
     try:
         template = environment.from_string(source)
@@ -344,7 +432,7 @@ def template_problem(source: str, *, html: bool = False) -> TemplateProblem | No
             return TemplateProblem(
                 line=line, message=f"unknown filter '{filter_name}'", source_line=source_line
             )
-    return None
+    return _literal_problem(template, source)
 
 
 def template_variables(source: str) -> list[str]:

@@ -217,6 +217,42 @@ class TestValueSizes:
         assert rendered.endswith("...")
 
 
+class TestRanges:
+    @pytest.mark.parametrize(
+        ("source", "scope", "message"),
+        [
+            (  # `contains` went through every number: 99,999,999 took 9 s in one statement
+                "{% if (1..1000) contains 'x' %}yes{% endif %}",
+                {},
+                "Line 1: The range (1..1000) would hold 1,000 numbers; the limit is 100",
+            ),
+            (
+                "\n{% assign numbers = (1..payload.n) %}",
+                {"payload": {"n": 10**30}},
+                "Line 2: The range (1..payload.n) would hold "
+                "1,000,000,000,000,000,000,000,000,000,000 numbers; the limit is 100",
+            ),
+            (
+                "{{ (0..10000) | reverse | first }}",
+                {},
+                "Line 1: The range (0..10000) would hold 10,001 numbers; the limit is 100",
+            ),
+        ],
+    )
+    def test_a_range_longer_than_a_list_may_be_is_refused_when_it_is_made(
+        self, source, scope, message
+    ):
+        with pytest.raises(RenderLimitExceeded) as raised:
+            template_render(source, scope, limits=SMALL)
+        assert str(raised.value).startswith(message)
+
+    def test_ranges_within_the_limit_work_as_before(self):
+        source = (
+            "{% for i in (1..3) %}{{ i }}{% endfor %} {{ (1..100) | size }} {{ (1..9) | join }}"
+        )
+        assert template_render(source, {}, limits=SMALL) == "123 100 1 2 3 4 5 6 7 8 9"
+
+
 class TestTime:
     @pytest.fixture
     def clock(self, monkeypatch):
