@@ -333,8 +333,8 @@ def _problem_from(error: LiquidError, source: str = "") -> TemplateProblem:
         if source and "end of" in message:
             return _unclosed_block_problem(source, message)
         return TemplateProblem(line=None, message=message)
-    line, _column, _previous, current, _next = context
-    return TemplateProblem(line=line, message=message, source_line=current.strip())
+    line, column, _previous, current, _next = context
+    return TemplateProblem(line=line, message=message, source_line=_excerpt(current, column))
 
 
 _TAG_NAME = re.compile(r"{%-?\s*(\w+)")
@@ -357,7 +357,9 @@ def _unclosed_block_problem(source: str, message: str) -> TemplateProblem:
             open_blocks.pop()
     if not open_blocks:
         lines = source.rstrip().splitlines() or [""]
-        return TemplateProblem(line=len(lines), message=message, source_line=lines[-1].strip())
+        return TemplateProblem(
+            line=len(lines), message=message, source_line=_excerpt(lines[-1], len(lines[-1]))
+        )
     name, index = open_blocks[-1]
     line, source_line = _line_of(source, index)
     return TemplateProblem(
@@ -368,9 +370,26 @@ def _unclosed_block_problem(source: str, message: str) -> TemplateProblem:
 
 
 def _line_of(source: str, index: int) -> tuple[int, str]:
-    before = source[:index]
-    line_number = before.count("\n") + 1
-    return line_number, source.splitlines()[line_number - 1].strip()
+    """The line number of ``index`` in ``source``, counted as the engine counts, and the part of
+    the line to quote."""
+    start = number = 0
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        if index < start + len(line):
+            return number, _excerpt(line, index - start)
+        start += len(line)
+    return max(number, 1), ""
+
+
+# A problem quotes its line; a long line (email HTML is often one) only around the problem.
+_EXCERPT_CHARACTERS = 120
+
+
+def _excerpt(line: str, column: int) -> str:
+    if len(line.strip()) <= _EXCERPT_CHARACTERS:
+        return line.strip()
+    start = max(0, min(column - _EXCERPT_CHARACTERS // 3, len(line) - _EXCERPT_CHARACTERS))
+    end = start + _EXCERPT_CHARACTERS
+    return ("…" if start else "") + line[start:end].strip() + ("…" if end < len(line) else "")
 
 
 # A quoted text belongs in a tag or output statement as a word or a phrase; long text is written
