@@ -1,6 +1,6 @@
-"""What one render may cost: loop iterations (every loop of the template counted together) and
-time. A template that goes over is stopped with a message, and has done no more than its share
-of work by then."""
+"""What one render may cost: loop iterations (every loop of the template counted together), the
+size of the values it builds and keeps, ranges, and time. A template that goes over is stopped
+with a message, and has done no more than its share of work, or built no larger value, by then."""
 
 import re
 import tracemalloc
