@@ -5,6 +5,7 @@ import pytest
 
 from workflows.liquid import (
     RenderLimitExceeded,
+    TemplateRenderError,
     template_problem,
     template_render,
     template_sample_paths,
@@ -42,10 +43,40 @@ class TestValidation:
         assert problem.line == 2
         assert problem.message == "unknown filter 'money'"
 
-    def test_templates_cannot_load_other_templates(self):
-        problem = template_problem("{% include 'secrets' %}")
+    @pytest.mark.parametrize("tag", ["include", "render"])
+    def test_templates_cannot_load_other_templates(self, tag):
+        problem = template_problem(f"{{% {tag} 'secrets' %}}")
         assert problem is not None
-        assert "include" in problem.message
+        assert f"unexpected tag '{tag}'" in problem.message
+
+    def test_a_range_no_render_could_make_is_refused_on_save(self):
+        problem = template_problem("<p>Hi</p>\n{% for i in (1..999999999) %}{{ i }}{% endfor %}")
+        assert str(problem) == (
+            "Line 2: the range (1..999999999) has 999,999,999 numbers; at most 100,000 are "
+            "allowed (at “{% for i in (1..999999999) %}{{ i }}{% endfor %}”)"
+        )
+
+    def test_a_long_quoted_text_is_refused_on_save(self):
+        problem = template_problem("a\nb\n{{ 'x' | append: '" + "y" * 10_001 + "' }}")
+        assert problem.line == 3
+        assert problem.message == (
+            "a quoted text of 10,001 characters is longer than the 10,000 allowed; "
+            "write long text outside {{ }} and {% %}"
+        )
+
+    def test_a_problem_on_a_long_line_quotes_only_the_part_around_it(self):
+        # Email HTML often sits on one line: the message quotes where the problem is, not all.
+        padding = "<td>cell</td>" * 5_000
+        problem = template_problem(f"<table>{padding}{{{{ payload.total | money }}}}{padding}")
+        assert problem.message == "unknown filter 'money'"
+        assert len(str(problem)) < 200
+        assert "{{ payload.total | money }}" in str(problem)
+        assert "(at “…" in str(problem) and str(problem).endswith("…”)")
+
+    def test_literals_within_the_limits_are_fine(self):
+        source = "{% for i in (1..100000) limit: 3 %}{{ '" + "y" * 10_000 + "' }}{% endfor %}"
+        assert template_problem(source) is None
+        assert template_problem("{% for i in (1..payload.count) %}{% endfor %}") is None
 
 
 class TestVariables:
@@ -98,6 +129,15 @@ class TestRendering:
 
     def test_text_templates_keep_text_as_is(self):
         assert template_render("{{ payload.name }}", {"payload": {"name": "A & B"}}) == "A & B"
+
+    def test_a_render_error_on_a_long_line_quotes_only_the_part_around_it(self):
+        padding = "<td>cell</td>" * 5_000
+        with pytest.raises(TemplateRenderError) as raised:
+            template_render(f"{padding}{{{{ payload.n | modulo: 0 }}}}{padding}", {"payload": {}})
+        message = str(raised.value)
+        assert message.startswith("Line 1: modulo: can't divide by 0 (at “…")
+        assert "{{ payload.n | modulo: 0 }}" in message
+        assert len(message) < 200
 
     def test_missing_variables_render_empty(self):
         assert template_render("Hi {{ subscriber.firstName }}!", {"subscriber": {}}) == "Hi !"
