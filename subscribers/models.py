@@ -57,37 +57,68 @@ validate_http_url = URLValidator(
     schemes=["http", "https"], message="Enter a full http:// or https:// address."
 )
 validate_locale = RegexValidator(
-    r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$",
+    r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*\Z",
     "Enter a language tag such as en, en-US or pt_BR.",
 )
 validate_phone = RegexValidator(
-    r"^\+?[0-9 ().-]{3,31}$",
+    r"^\+?[0-9 ().-]{3,31}\Z",
     "Enter a phone number: digits, spaces, dashes, dots or brackets, optionally after a +.",
 )
 validate_topic_key = RegexValidator(
-    r"^[A-Za-z0-9_.:-]+$",
+    r"^[A-Za-z0-9_.:-]+\Z",
     "Use letters, digits and _ - : . only (no spaces or slashes).",
 )
 
 
-def _depth_of(value) -> int:
-    """Nesting depth of decoded JSON, without recursion (so no input can exhaust the stack)."""
-    deepest, pending = 0, [(value, 1)]
+def is_storable_text(text: str) -> bool:
+    """Whether every database can store ``text``: PostgreSQL refuses NUL characters, and no
+    database takes a lone surrogate, which has no UTF-8 form. Decoded JSON can hold both."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def validate_storable_text(value) -> None:
+    if isinstance(value, str) and not is_storable_text(value):
+        raise ValidationError(
+            "Remove the NUL characters or unpaired surrogates from this text.", code="unstorable"
+        )
+
+
+def _walk_json(value) -> tuple[int, bool]:
+    """(nesting depth, whether every string is storable) of decoded JSON, without recursion,
+    so no input can exhaust the stack."""
+    deepest, storable, pending = 0, True, [(value, 1)]
     while pending:
         current, depth = pending.pop()
-        if isinstance(current, dict | list):
+        if isinstance(current, str):
+            storable = storable and is_storable_text(current)
+        elif isinstance(current, dict | list):
             deepest = max(deepest, depth)
-            children = current.values() if isinstance(current, dict) else current
+            if isinstance(current, dict):
+                storable = storable and all(map(is_storable_text, map(str, current)))
+                children = current.values()
+            else:
+                children = current
             pending.extend((child, depth + 1) for child in children)
-    return deepest
+    return deepest, storable
 
 
 def validate_subscriber_data(value) -> None:
     """``data`` is a JSON object of at most DATA_MAX_BYTES, nested at most DATA_MAX_DEPTH."""
     if not isinstance(value, dict):
         raise ValidationError("Send a JSON object.", code="type")
-    if _depth_of(value) > DATA_MAX_DEPTH:
+    depth, storable = _walk_json(value)
+    if depth > DATA_MAX_DEPTH:
         raise ValidationError(f"Nest at most {DATA_MAX_DEPTH} levels deep.", code="depth")
+    if not storable:
+        raise ValidationError(
+            "Remove the NUL characters or unpaired surrogates from its text.", code="unstorable"
+        )
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     if size > DATA_MAX_BYTES:
         raise ValidationError(
@@ -105,6 +136,8 @@ def validate_device_tokens(value) -> None:
         raise ValidationError(
             f"Each device token has 1 to {DEVICE_TOKEN_MAX_LENGTH} characters.", code="length"
         )
+    for token in value:
+        validate_storable_text(token)
 
 
 class PrefixSearchIndex(models.Index):
@@ -143,13 +176,22 @@ class Subscriber(EnvironmentScopedModel):
     """Someone an environment notifies, known by the client's own ``subscriber_id``."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    subscriber_id = models.CharField("subscriber ID", max_length=SUBSCRIBER_ID_MAX_LENGTH)
-    email = models.EmailField(blank=True)
-    first_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
-    last_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    subscriber_id = models.CharField(
+        "subscriber ID", max_length=SUBSCRIBER_ID_MAX_LENGTH, validators=[validate_storable_text]
+    )
+    email = models.EmailField(blank=True, validators=[validate_storable_text])
+    first_name = models.CharField(
+        max_length=NAME_MAX_LENGTH, blank=True, validators=[validate_storable_text]
+    )
+    last_name = models.CharField(
+        max_length=NAME_MAX_LENGTH, blank=True, validators=[validate_storable_text]
+    )
     phone = models.CharField(max_length=PHONE_MAX_LENGTH, blank=True, validators=[validate_phone])
     avatar = models.CharField(
-        "avatar URL", max_length=AVATAR_MAX_LENGTH, blank=True, validators=[validate_http_url]
+        "avatar URL",
+        max_length=AVATAR_MAX_LENGTH,
+        blank=True,
+        validators=[validate_storable_text, validate_http_url],
     )
     locale = models.CharField(
         max_length=LOCALE_MAX_LENGTH, blank=True, validators=[validate_locale]
@@ -219,13 +261,15 @@ class SubscriberCredential(EnvironmentScopedModel):
         "provider", max_length=40, choices=[(p, p) for p in CREDENTIAL_PROVIDER_IDS]
     )
     integration_identifier = models.CharField(
-        max_length=INTEGRATION_IDENTIFIER_MAX_LENGTH, blank=True
+        max_length=INTEGRATION_IDENTIFIER_MAX_LENGTH,
+        blank=True,
+        validators=[validate_storable_text],
     )
     webhook_url = models.CharField(
         "webhook URL",
         max_length=WEBHOOK_URL_MAX_LENGTH,
         blank=True,
-        validators=[validate_http_url],
+        validators=[validate_storable_text, validate_http_url],
     )
     device_tokens = models.JSONField(default=list, blank=True, validators=[validate_device_tokens])
     created_at = models.DateTimeField(default=timezone.now)
@@ -248,7 +292,7 @@ class Topic(EnvironmentScopedModel):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     key = models.CharField(max_length=TOPIC_KEY_MAX_LENGTH, validators=[validate_topic_key])
-    name = models.CharField(max_length=TOPIC_NAME_MAX_LENGTH)
+    name = models.CharField(max_length=TOPIC_NAME_MAX_LENGTH, validators=[validate_storable_text])
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
