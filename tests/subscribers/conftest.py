@@ -1,4 +1,5 @@
 import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -15,6 +16,18 @@ requires_workflow_public_id = pytest.mark.skipif(
     not WORKFLOW_HAS_PUBLIC_ID,
     reason="Needs Workflow.public_id (the workflow's API _id), which the content API adds.",
 )
+
+
+ISO_8601 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def error_of(response, status: int) -> str:
+    """The message of a Novu-shaped error answered with ``status``."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["statusCode"] == status
+    assert body["error"]
+    return body["message"] if isinstance(body["message"], str) else " ".join(body["message"])
 
 
 @dataclass
