@@ -13,7 +13,7 @@ from ninja import Query, Status
 
 from api.api import key_router
 from api.pagination import page_of
-from api.schemas.common import Envelope, Error, Page
+from api.schemas.common import Envelope, Error
 from api.schemas.subscribers import (
     ADMISSION_ERRORS,
     Acknowledged,
@@ -25,6 +25,7 @@ from api.schemas.subscribers import (
     SubscriberIn,
     SubscriberListQuery,
     SubscriberOut,
+    SubscriberPage,
     SubscriberPreferenceOut,
     SubscriberProfileIn,
     SubscriberUpdateIn,
@@ -155,7 +156,7 @@ def _fresh(subscriber: Subscriber) -> Subscriber:
 
 @router.get(
     "",
-    response={200: Page[SubscriberOut], 400: Error, **ADMISSION_ERRORS},
+    response={200: SubscriberPage, 400: Error, **ADMISSION_ERRORS},
     by_alias=True,
     summary="List subscribers, newest first",
 )

@@ -117,6 +117,16 @@ class SubscriberListQuery(PageQuery):
     pass
 
 
+class SubscriberPage(Schema):
+    """A page of subscribers. It has no ``totalCount``: the table is not counted. (A
+    ``"totalCount": null`` breaks the novu SDK's ``stream()``, which compares it with a number.)"""
+
+    page: int
+    pageSize: int
+    hasMore: bool
+    data: list[SubscriberOut]
+
+
 class Acknowledged(Schema):
     acknowledged: bool
     status: str
