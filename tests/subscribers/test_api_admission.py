@@ -56,6 +56,7 @@ def test_a_body_over_the_limit_is_413(settings, development_api, method, path):
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 def test_past_the_rate_limit_is_429(settings, tenant, development_api, method, path):
     settings.API_RATE_LIMIT_BURST = 1
+    settings.API_RATE_LIMIT_PER_MINUTE = 1  # No refill within the test, however slow it runs.
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     TopicFactory(environment=tenant.development, key="news")
     key = f"ApiKey {development_api.secret}"
