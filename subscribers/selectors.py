@@ -149,6 +149,12 @@ def subscriber_get(*, subscriber_id: str) -> Subscriber:
     return Subscriber.objects.prefetch_related("credentials").get(subscriber_id=subscriber_id)
 
 
+def subscriber_exists(*, subscriber_id: str) -> bool:
+    if not is_storable_text(subscriber_id):
+        return False
+    return Subscriber.objects.filter(subscriber_id=subscriber_id).exists()
+
+
 def subscriber_get_by_public_id(*, public_id) -> Subscriber:
     """``Subscriber.DoesNotExist`` for an unknown or malformed id."""
     try:
