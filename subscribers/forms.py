@@ -30,7 +30,7 @@ class SubscriberSearchForm(forms.Form):
         required=False,
         max_length=SEARCH_MAX_LENGTH,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Subscriber ID, email or name: how it starts"}
+            attrs={"type": "search", "placeholder": "Start of an ID, email or name"}
         ),
     )
 
@@ -143,8 +143,8 @@ class TopicRenameForm(forms.Form):
 class TopicSubscribersForm(forms.Form):
     subscriber_ids = forms.CharField(
         label="Subscriber IDs",
-        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-        help_text=f"Separated by commas or new lines; up to {TOPIC_SUBSCRIBERS_PER_CALL} at once.",
+        widget=forms.TextInput(attrs={"spellcheck": "false", "placeholder": "ada, grace"}),
+        help_text=f"Separated by commas; up to {TOPIC_SUBSCRIBERS_PER_CALL} at once.",
     )
 
     def clean_subscriber_ids(self):
