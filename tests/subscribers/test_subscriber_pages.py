@@ -365,3 +365,23 @@ def test_writes_need_the_csrf_token(tenant):
     )
     assert response.status_code == 403
     assert not Subscriber.unscoped_across_environments.exists()
+
+
+def test_the_detail_costs_the_same_queries_however_much_it_shows(
+    tenant, login, client, django_assert_max_num_queries
+):
+    subscriber = SubscriberFactory(environment=tenant.development)
+    url = tenant.url(tenant.development, f"subscribers/{subscriber.public_id}/")
+    login(tenant.editor.user)
+    with django_assert_max_num_queries(20) as few:
+        client.get(url)
+    for _ in range(6):
+        workflow = WorkflowFactory(environment=tenant.development)
+        SubscriberPreferenceFactory(subscriber=subscriber, workflow=workflow)
+        TopicSubscriptionFactory(
+            topic=TopicFactory(environment=tenant.development), subscriber=subscriber
+        )
+    for provider in ("slack", "discord", "fcm"):
+        SubscriberCredentialFactory(subscriber=subscriber, provider_id=provider)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)

@@ -153,3 +153,18 @@ def test_topics_of_other_environments_are_404(tenant, login, client):
     assert client.get(detail).status_code == 404
     assert client.post(detail + "delete/").status_code == 404
     assert Topic.unscoped_across_environments.exists()
+
+
+def test_the_detail_costs_the_same_queries_for_1_member_as_for_20(
+    tenant, login, client, django_assert_max_num_queries
+):
+    topic = TopicFactory(environment=tenant.development)
+    TopicSubscriptionFactory(topic=topic)
+    url = tenant.url(tenant.development, f"topics/{topic.public_id}/")
+    login(tenant.editor.user)
+    with django_assert_max_num_queries(15) as few:
+        client.get(url)
+    for _ in range(19):
+        TopicSubscriptionFactory(topic=topic)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
