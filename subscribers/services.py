@@ -388,23 +388,9 @@ def _provider_problem(provider_id) -> str | None:
     return f"Unknown provider “{provider_id}”. Use one of: {', '.join(CREDENTIAL_PROVIDER_IDS)}."
 
 
-def _credential_write(
-    *, subscriber: Subscriber, credentials: ChannelCredentials, now
-) -> SubscriberCredential:
-    problem = _provider_problem(credentials.provider_id)
-    if problem:
-        raise ValidationError({"provider_id": problem})
-    stored = (
-        SubscriberCredential.objects.select_for_update()
-        .filter(subscriber=subscriber, provider_id=credentials.provider_id)
-        .first()
-    )
-    credential = stored or SubscriberCredential(
-        environment=subscriber.environment,
-        subscriber=subscriber,
-        provider_id=credentials.provider_id,
-        created_at=now,
-    )
+def _credential_apply(
+    credential: SubscriberCredential, credentials: ChannelCredentials, *, now
+) -> None:
     if credentials.webhook_url is not None:
         credential.webhook_url = credentials.webhook_url.strip()
     if credentials.device_tokens is not None:
@@ -415,13 +401,41 @@ def _credential_write(
     credential.full_clean(
         exclude=["environment", "subscriber"], validate_unique=False, validate_constraints=False
     )
+
+
+def _stored_credential(subscriber: Subscriber, provider_id: str) -> SubscriberCredential | None:
+    return (
+        SubscriberCredential.objects.select_for_update()
+        .filter(subscriber=subscriber, provider_id=provider_id)
+        .first()
+    )
+
+
+def _credential_write(
+    *, subscriber: Subscriber, credentials: ChannelCredentials, now
+) -> SubscriberCredential:
+    problem = _provider_problem(credentials.provider_id)
+    if problem:
+        raise ValidationError({"provider_id": problem})
+    credential = _stored_credential(subscriber, credentials.provider_id)
+    if credential is None:
+        credential = SubscriberCredential(
+            environment=subscriber.environment,
+            subscriber=subscriber,
+            provider_id=credentials.provider_id,
+            created_at=now,
+        )
+    _credential_apply(credential, credentials, now=now)
     try:
         with transaction.atomic():
             credential.save()
-    except IntegrityError as clash:
-        raise conflict(
-            "provider_id", f"{credentials.provider_id} credentials were set meanwhile; retry."
-        ) from clash
+    except IntegrityError:
+        # A concurrent first write for this provider won the insert: apply this one over it.
+        credential = _stored_credential(subscriber, credentials.provider_id)
+        if credential is None:
+            raise
+        _credential_apply(credential, credentials, now=now)
+        credential.save()
     Subscriber.objects.filter(pk=subscriber.pk).update(updated_at=now)
     subscriber.updated_at = now
     return credential

@@ -547,3 +547,27 @@ def test_an_identify_that_loses_the_insert_race_updates_instead(tenant, monkeypa
     assert not identified.created
     stored = Subscriber.unscoped_across_environments.get()
     assert (stored.first_name, stored.last_name) == ("Ada", "Lovelace")
+
+
+def test_a_credential_write_that_loses_the_insert_race_applies_over_the_winner(tenant, monkeypatch):
+    subscriber = SubscriberFactory(environment=tenant.development)
+    SubscriberCredentialFactory(
+        subscriber=subscriber, provider_id="slack", integration_identifier="slack-main"
+    )
+    real_stored = services._stored_credential
+    calls = []
+
+    def racing_stored(subscriber, provider_id):
+        # The first look happens before the other request's insert commits.
+        calls.append(provider_id)
+        return None if len(calls) == 1 else real_stored(subscriber, provider_id)
+
+    monkeypatch.setattr(services, "_stored_credential", racing_stored)
+    set_credentials(
+        subscriber, tenant.editor, provider_id="slack", webhook_url="https://hooks.example/new"
+    )
+    credential = SubscriberCredential.unscoped_across_environments.get()
+    assert (credential.webhook_url, credential.integration_identifier) == (
+        "https://hooks.example/new",
+        "slack-main",
+    )
