@@ -88,9 +88,11 @@ def http_error(request, exc):
 
 
 def _register_routers():
-    from api.routers import environments
+    from api.routers import environments, subscribers, topics
 
     api.add_router("/environments", environments.router)
+    api.add_router("/subscribers", subscribers.router)
+    api.add_router("/topics", topics.router)
 
 
 _register_routers()

@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts.urls import members_urlpatterns
 from branding.urls import brand_urlpatterns
 from environments import views as environment_views
+from subscribers.urls import topic_urlpatterns
 from workflows.urls import feed_urlpatterns, group_urlpatterns
 
 environment_urlpatterns = [
@@ -14,6 +15,8 @@ environment_urlpatterns = [
     path("layouts/", include("branding.urls")),
     path("brand/", include(brand_urlpatterns)),
     path("changes/", include("changes.urls")),
+    path("subscribers/", include("subscribers.urls")),
+    path("topics/", include(topic_urlpatterns)),
     path("api-keys/", include("environments.urls")),
     path("members/", include(members_urlpatterns)),
 ]
