@@ -4,23 +4,8 @@ The SDK builds its URLs as ``url + "/v1/..."`` and parses responses into its DTO
 catch any drift in paths, bodies, status codes or shapes that a backend using it would hit.
 """
 
-import importlib.metadata
-import importlib.util
-import sys
-import types
-
 import pytest
 import requests
-
-# novu 1.14 reads its own version through pkg_resources, which is part of setuptools and not
-# installed here. It needs only get_distribution(name).version; give it exactly that.
-if importlib.util.find_spec("pkg_resources") is None:
-    pkg_resources = types.ModuleType("pkg_resources")
-    pkg_resources.get_distribution = lambda name: types.SimpleNamespace(
-        version=importlib.metadata.version(name)
-    )
-    sys.modules["pkg_resources"] = pkg_resources
-
 from novu.api import SubscriberApi, TopicApi
 from novu.dto.subscriber import SubscriberDto
 
