@@ -48,7 +48,7 @@ def admit_with_api_key(run):
                 "API Key not found, revoked or expired. Send `Authorization: ApiKey <secret>` "
                 "with a key of the environment.",
             )
-        decision = rate_limit_take(bucket=f"api-key:{api_key.pk}")
+        decision = rate_limit_take(api_key=api_key)
         if not decision.allowed:
             return error_response(
                 429,

@@ -1,18 +1,22 @@
-"""Per-key rate limits: a token bucket kept in the cache backend.
+"""Per-key rate limits: a token bucket kept on the key's own row, one UPDATE per request.
 
-The bucket is stored as GCRA's single number, the "theoretical arrival time": a key may send
-``burst`` requests at once, then one every ``period / rate``. One cache read and one write per
-request, with no lock: two processes that race can both pass a request the bucket had room
-for only once, so a limit may be exceeded by the number of concurrent requests, never more.
-Deployments with several web processes point the default cache at a shared backend.
+The bucket is stored as GCRA's single number, the "theoretical arrival time" (TAT): a key may
+send ``burst`` requests at once, then one every ``60 / rate`` seconds. A request passes when
+``max(TAT, now) + interval - burst * interval <= now``; passing moves the TAT one interval on.
+The check and the move are one conditional UPDATE, so concurrent requests on any number of web
+processes can never take more than the bucket holds.
 """
 
 import math
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from environments.models import ApiKey
 
 
 @dataclass(frozen=True)
@@ -34,32 +38,42 @@ class Decision:
         return headers
 
 
-def rate_limit_take(*, bucket: str, now: float | None = None) -> Decision:
-    """Take one token from ``bucket`` (e.g. ``"api-key:<pk>"``) under the configured limits."""
-    rate = settings.API_RATE_LIMIT_PER_MINUTE
+def _seconds(delta: timedelta) -> float:
+    return max(0.0, delta.total_seconds())
+
+
+def rate_limit_take(*, api_key: ApiKey, now: datetime | None = None) -> Decision:
+    """Take one token from ``api_key``'s bucket. ``api_key.rate_limit_tat`` is what the caller
+    read with the key (used only for the headers); the UPDATE decides."""
     burst = settings.API_RATE_LIMIT_BURST
-    interval = 60.0 / rate
-    now = time.time() if now is None else now
-    key = f"herald:rate:{bucket}"
-    arrival = max(float(cache.get(key, 0.0)), now)
-    # With a full bucket, ``arrival`` is ``now``; each request pushes it one interval later.
-    new_arrival = arrival + interval
-    earliest_allowed = new_arrival - burst * interval
-    if earliest_allowed > now:
-        retry_after = earliest_allowed - now
-        return Decision(
-            allowed=False,
-            limit=burst,
-            remaining=0,
-            reset_seconds=math.ceil(arrival - now),
-            retry_after=max(1, math.ceil(retry_after)),
+    interval = timedelta(seconds=60.0 / settings.API_RATE_LIMIT_PER_MINUTE)
+    now = now or timezone.now()
+    latest_allowed_tat = now + interval * burst - interval
+    passed = (
+        ApiKey.unscoped_across_environments.filter(pk=api_key.pk)
+        .filter(Q(rate_limit_tat__isnull=True) | Q(rate_limit_tat__lte=latest_allowed_tat))
+        .update(
+            rate_limit_tat=Greatest(Coalesce(F("rate_limit_tat"), Value(now)), Value(now))
+            + Value(interval)
         )
-    cache.set(key, new_arrival, timeout=math.ceil(new_arrival - now) + 1)
-    remaining = int((now - earliest_allowed) // interval)
+    )
+    tat = max(api_key.rate_limit_tat or now, now)
+    if passed:
+        new_tat = tat + interval
+        api_key.rate_limit_tat = new_tat
+        used = _seconds(new_tat - now) / interval.total_seconds()
+        return Decision(
+            allowed=True,
+            limit=burst,
+            remaining=max(0, min(burst, burst - math.ceil(used))),
+            reset_seconds=math.ceil(_seconds(new_tat - now)),
+            retry_after=0,
+        )
+    retry_after = _seconds(tat - latest_allowed_tat)
     return Decision(
-        allowed=True,
+        allowed=False,
         limit=burst,
-        remaining=min(burst, remaining),
-        reset_seconds=math.ceil(new_arrival - now),
-        retry_after=0,
+        remaining=0,
+        reset_seconds=math.ceil(_seconds(tat - now)),
+        retry_after=max(1, math.ceil(retry_after)),
     )

@@ -124,6 +124,8 @@ class ApiKey(EnvironmentScopedModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The API rate limit's token bucket (api/throttling.py): its theoretical arrival time.
+    rate_limit_tat = models.DateTimeField(null=True, blank=True, editable=False)
     replaced_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,7 +7,7 @@ from ninja import Query, Status
 from api.api import key_router
 from api.pagination import page_of
 from api.routers.subscribers import api_field_names
-from api.schemas.common import Envelope, Error, Page
+from api.schemas.common import CountedPage, Envelope, Error
 from api.schemas.subscribers import (
     ADMISSION_ERRORS,
     MembershipOut,
@@ -69,7 +69,7 @@ def topic_create(request, body: TopicIn):
 
 @router.get(
     "",
-    response={200: Page[TopicOut], 400: Error, **ADMISSION_ERRORS},
+    response={200: CountedPage[TopicOut], 400: Error, **ADMISSION_ERRORS},
     by_alias=True,
     summary="List topics by key",
 )

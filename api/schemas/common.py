@@ -3,9 +3,23 @@
 from typing import TypeVar
 
 from ninja import Schema
-from pydantic import Field
+from ninja.schema import DjangoGetter
+from pydantic import BaseModel, Field, model_validator
 
 T = TypeVar("T")
+
+
+class Input(Schema):
+    """Base of request bodies: JSON objects only. (Ninja's ``Schema`` also reads attributes of
+    any object, so a list sent where an object belongs would pass as an empty object.)"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _objects_only(cls, values):
+        received = values._obj if isinstance(values, DjangoGetter) else values
+        if not isinstance(received, dict | BaseModel):
+            raise ValueError("Send a JSON object.")
+        return values
 
 
 class Envelope[T](Schema):
@@ -13,11 +27,17 @@ class Envelope[T](Schema):
 
 
 class Page[T](Schema):
+    """A page of a table too big to count. It has no ``totalCount`` at all: a ``null`` there
+    breaks the novu SDK's ``stream()``, which compares it with a number."""
+
     page: int
     pageSize: int
-    totalCount: int | None = None
     hasMore: bool
     data: list[T]
+
+
+class CountedPage[T](Page[T]):
+    totalCount: int
 
 
 class Error(Schema):

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from api.schemas.common import Error, PageQuery
+from api.schemas.common import Error, Input, Page, PageQuery
 from subscribers.models import (
     AVATAR_MAX_LENGTH,
     DEVICE_TOKENS_MAX,
@@ -38,12 +38,12 @@ class AliasedSchema(Schema):
 # Subscribers ---------------------------------------------------------------------------------
 
 
-class ChannelCredentialsIn(Schema):
+class ChannelCredentialsIn(Input):
     webhookUrl: str | None = Field(None, max_length=WEBHOOK_URL_MAX_LENGTH)
     deviceTokens: list[str] | None = Field(None, max_length=DEVICE_TOKENS_MAX)
 
 
-class ChannelIn(Schema):
+class ChannelIn(Input):
     """Where one chat or push provider delivers to the subscriber."""
 
     providerId: str = Field(max_length=40)
@@ -51,7 +51,7 @@ class ChannelIn(Schema):
     integrationIdentifier: str | None = Field(None, max_length=INTEGRATION_IDENTIFIER_MAX_LENGTH)
 
 
-class SubscriberProfileIn(Schema):
+class SubscriberProfileIn(Input):
     """Fields left out or ``null`` keep their value; ``""`` clears one."""
 
     email: str | None = Field(None, max_length=254)
@@ -75,7 +75,7 @@ class SubscriberUpdateIn(SubscriberProfileIn):
     subscriberId: str | None = None
 
 
-class BulkIn(Schema):
+class BulkIn(Input):
     subscribers: list[SubscriberIn] = Field(min_length=1, max_length=BULK_MAX)
 
 
@@ -117,14 +117,7 @@ class SubscriberListQuery(PageQuery):
     pass
 
 
-class SubscriberPage(Schema):
-    """A page of subscribers. It has no ``totalCount``: the table is not counted. (A
-    ``"totalCount": null`` breaks the novu SDK's ``stream()``, which compares it with a number.)"""
-
-    page: int
-    pageSize: int
-    hasMore: bool
-    data: list[SubscriberOut]
+SubscriberPage = Page[SubscriberOut]
 
 
 class Acknowledged(Schema):
@@ -174,12 +167,12 @@ class SubscriberPreferenceOut(Schema):
     preference: PreferenceStateOut
 
 
-class PreferenceChannelIn(Schema):
+class PreferenceChannelIn(Input):
     type: Literal[PREFERENCE_CHANNELS]  # type: ignore[valid-type]
     enabled: bool
 
 
-class PreferenceUpdateIn(Schema):
+class PreferenceUpdateIn(Input):
     """Turn the workflow on or off for the subscriber, or one channel of it, or both."""
 
     enabled: bool | None = None
@@ -193,12 +186,12 @@ class CredentialsIn(ChannelIn):
 # Topics --------------------------------------------------------------------------------------
 
 
-class TopicIn(Schema):
+class TopicIn(Input):
     key: str = Field(min_length=1, max_length=TOPIC_KEY_MAX_LENGTH)
     name: str = Field(min_length=1, max_length=TOPIC_NAME_MAX_LENGTH)
 
 
-class TopicRenameIn(Schema):
+class TopicRenameIn(Input):
     name: str = Field(min_length=1, max_length=TOPIC_NAME_MAX_LENGTH)
 
 
@@ -220,7 +213,7 @@ class TopicListQuery(PageQuery):
     key: str | None = Field(None, max_length=TOPIC_KEY_MAX_LENGTH)
 
 
-class TopicSubscribersIn(Schema):
+class TopicSubscribersIn(Input):
     subscribers: list[str] = Field(min_length=1, max_length=TOPIC_SUBSCRIBERS_PER_CALL)
 
 

@@ -87,18 +87,40 @@ def test_each_key_has_its_own_token_bucket(api, tenant, issue_key, settings):
     assert api(second.secret).get("/environments/me").status_code == 200
 
 
-def test_the_bucket_refills_with_time(settings):
+def test_the_bucket_refills_with_time(tenant, issue_key, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from api.throttling import rate_limit_take
 
     settings.API_RATE_LIMIT_BURST = 2
     settings.API_RATE_LIMIT_PER_MINUTE = 60  # one a second
-    start = 1_000_000.0
-    assert rate_limit_take(bucket="refill", now=start).allowed
-    assert rate_limit_take(bucket="refill", now=start).allowed
-    refused = rate_limit_take(bucket="refill", now=start)
+    api_key = issue_key(tenant.development).api_key
+    start = timezone.now()
+    assert rate_limit_take(api_key=api_key, now=start).allowed
+    assert rate_limit_take(api_key=api_key, now=start).allowed
+    refused = rate_limit_take(api_key=api_key, now=start)
     assert not refused.allowed and refused.retry_after == 1
-    assert rate_limit_take(bucket="refill", now=start + 1.0).allowed
-    assert not rate_limit_take(bucket="refill", now=start + 1.0).allowed
+    later = start + timedelta(seconds=1)
+    assert rate_limit_take(api_key=api_key, now=later).allowed
+    assert not rate_limit_take(api_key=api_key, now=later).allowed
+
+
+def test_the_bucket_is_decided_in_the_database_not_by_what_a_process_read(
+    tenant, issue_key, settings
+):
+    """Two processes that read the key at the same moment cannot both spend the last token."""
+    from api.throttling import rate_limit_take
+    from environments.models import ApiKey
+
+    settings.API_RATE_LIMIT_BURST = 1
+    settings.API_RATE_LIMIT_PER_MINUTE = 1
+    issued = issue_key(tenant.development)
+    first = ApiKey.unscoped_across_environments.get(pk=issued.api_key.pk)
+    second = ApiKey.unscoped_across_environments.get(pk=issued.api_key.pk)
+    assert rate_limit_take(api_key=first).allowed
+    assert not rate_limit_take(api_key=second).allowed
 
 
 def test_the_api_answers_outside_any_dashboard_session(client, tenant, issue_key):
@@ -112,3 +134,12 @@ def test_unknown_routes_get_a_json_404(api):
     response = api().get("/no-such-thing")
     body = _assert_novu_error(response, 404)
     assert "/v1/no-such-thing" in body["message"]
+
+
+def test_bodies_over_the_limit_get_413_before_anything_is_read(api, tenant, issue_key, settings):
+    key = issue_key(tenant.development)
+    settings.API_MAX_BODY_BYTES = 1024
+    body = _assert_novu_error(api(key.secret).send("post", "/subscribers", {"x": "y" * 2000}), 413)
+    assert "1 KB" in body["message"]
+    # Even without a key: size is checked first, so nobody makes the server read a huge body.
+    _assert_novu_error(api().send("post", "/subscribers", {"x": "y" * 2000}), 413)
