@@ -99,7 +99,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# One cache shared by every web process, so that throttles and API rate limits count across all
+# One cache shared by every web process, so that throttles count across all
 # of them. By default a table in the database, which needs no other service; `migrate` creates it.
 CACHES = {
     "default": env.cache_url("CACHE_URL", default="dbcache://herald_cache"),
