@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from environments import policy
 from environments.keys import digest_of, display_prefix_of, generate_secret
-from environments.models import ApiKey, Environment
+from environments.models import ApiKey, Environment, user_of
 from environments.policy import Write
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -39,7 +39,7 @@ def api_key_issue(*, environment: Environment, name: str, created_by) -> IssuedK
         name=name,
         prefix=display_prefix_of(secret),
         digest=digest_of(secret),
-        created_by=created_by,
+        created_by=user_of(created_by),
     )
     return IssuedKey(api_key=api_key, secret=secret)
 
