@@ -1,9 +1,9 @@
-"""Shapes every route shares: Novu's envelope, its pages and its errors."""
+"""Shapes every route shares: Novu's envelope, its pages and its errors, and text fields."""
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 T = TypeVar("T")
 
@@ -29,3 +29,54 @@ class Error(Schema):
 class PageQuery(Schema):
     page: int = Field(0, ge=0, le=100_000)
     limit: int = Field(10, ge=1, le=100)
+
+
+class Deleted(Schema):
+    acknowledged: bool
+    status: str
+
+
+DELETED = {"acknowledged": True, "status": "deleted"}
+
+# What admission can answer on any route, before the route runs.
+ADMISSION_ERRORS = {401: Error, 413: Error, 429: Error}
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded: either would be
+    # a 500 at save time, so they are refused here with the field named.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+# Django's slug: what an identifier may hold. Empty means "derive it from the name".
+SLUG_OR_EMPTY = r"^[-a-zA-Z0-9_]*$"
+
+
+def text_of(model, field_name: str, *, required: bool = False, pattern: str | None = None):
+    """A string for ``model.field_name``: trimmed, within the field's ``max_length`` (read from
+    the model, so the API follows it), storable; ``required`` refuses an empty one."""
+    max_length = model._meta.get_field(field_name).max_length
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=1 if required else 0,
+            max_length=max_length,
+            pattern=pattern,
+        ),
+        AfterValidator(_storable),
+    ]
+
+
+def bounded_text(max_length: int | None = None):
+    """A storable string of at most ``max_length`` characters, as given (not trimmed)."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_storable)]
+
+
+Text = bounded_text()
