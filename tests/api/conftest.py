@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from environments.models import ApiKey, Environment
@@ -47,6 +48,15 @@ class ApiClient:
 
     def delete(self, path: str):
         return self.client.delete(f"/v1{path}", headers=self._headers())
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit buckets live in the cache, keyed by key pk; a rolled-back test's pks come
+    back, so each test starts with full buckets."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def api_client_for(environment: Environment, *, name: str = "Default key") -> ApiClient:
