@@ -26,7 +26,14 @@ from pydantic import Field
 from api.api import key_router
 from api.authentication import key_may
 from api.errors import ApiError, not_found
-from api.schemas.common import ADMISSION_ERRORS, Envelope, Error, PageQuery, bounded_text
+from api.schemas.common import (
+    ADMISSION_ERRORS,
+    Envelope,
+    Error,
+    InputSchema,
+    PageQuery,
+    bounded_text,
+)
 from changes.diff import PendingChange
 from changes.models import PromotionItem, PromotionKind
 from changes.registry import REGISTRY, STEP_REFERENCES, Document
@@ -117,7 +124,7 @@ class ChangeQuery(PageQuery):
     promoted: Literal["true", "false"] = "false"
 
 
-class BulkApplyIn(Schema):
+class BulkApplyIn(InputSchema):
     changeIds: list[bounded_text(200)] = Field(min_length=1, max_length=MAX_BULK)
 
 

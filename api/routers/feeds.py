@@ -9,7 +9,14 @@ from pydantic import Field
 from api.api import key_router
 from api.authentication import key_may
 from api.errors import found_or_404
-from api.schemas.common import ADMISSION_ERRORS, SLUG_OR_EMPTY, Envelope, Error, text_of
+from api.schemas.common import (
+    ADMISSION_ERRORS,
+    SLUG_OR_EMPTY,
+    Envelope,
+    Error,
+    InputSchema,
+    text_of,
+)
 from environments.policy import Write
 from workflows import services
 from workflows.models import Feed
@@ -18,7 +25,7 @@ from workflows.selectors import feed_get_by_public_id, feed_list
 router = key_router(tags=["Feeds"])
 
 
-class FeedIn(Schema):
+class FeedIn(InputSchema):
     name: text_of(Feed, "name", required=True)
     identifier: text_of(Feed, "identifier", pattern=SLUG_OR_EMPTY) | None = Field(
         None, description="Unique in the environment; derived from the name when left out."

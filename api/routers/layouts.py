@@ -21,6 +21,7 @@ from api.schemas.common import (
     SLUG_OR_EMPTY,
     Envelope,
     Error,
+    InputSchema,
     Page,
     PageQuery,
     Text,
@@ -41,7 +42,7 @@ Description = bounded_text(1000)
 LayoutIdentifier = text_of(Layout, "identifier", pattern=SLUG_OR_EMPTY)
 
 
-class LayoutIn(Schema):
+class LayoutIn(InputSchema):
     name: LayoutName
     identifier: LayoutIdentifier | None = None
     description: Description | None = None
@@ -50,7 +51,7 @@ class LayoutIn(Schema):
     variables: list[dict] | None = Field(None, max_length=100)
 
 
-class LayoutPatch(Schema):
+class LayoutPatch(InputSchema):
     name: LayoutName | None = None
     identifier: LayoutIdentifier | None = None
     description: Description | None = None

@@ -7,7 +7,15 @@ from pydantic import Field
 from api.api import key_router
 from api.authentication import key_may
 from api.errors import found_or_404
-from api.schemas.common import ADMISSION_ERRORS, DELETED, Deleted, Envelope, Error, text_of
+from api.schemas.common import (
+    ADMISSION_ERRORS,
+    DELETED,
+    Deleted,
+    Envelope,
+    Error,
+    InputSchema,
+    text_of,
+)
 from environments.policy import Write
 from workflows import services
 from workflows.models import WorkflowGroup
@@ -18,7 +26,7 @@ router = key_router(tags=["Notification groups"])
 GroupName = text_of(WorkflowGroup, "name", required=True)
 
 
-class GroupIn(Schema):
+class GroupIn(InputSchema):
     name: GroupName
 
 

@@ -24,6 +24,7 @@ from api.schemas.common import (
     SLUG_OR_EMPTY,
     Envelope,
     Error,
+    InputSchema,
     Page,
     PageQuery,
     bounded_text,
@@ -67,16 +68,16 @@ FIELD_NAMES = renamer(
 # Input -------------------------------------------------------------------------------------
 
 
-class CtaDataIn(Schema):
+class CtaDataIn(InputSchema):
     url: text_of(Step, "cta_url") | None = None
 
 
-class CtaIn(Schema):
+class CtaIn(InputSchema):
     type: Literal["redirect"] = "redirect"
     data: CtaDataIn | None = None
 
 
-class StepTemplateIn(Schema):
+class StepTemplateIn(InputSchema):
     type: Literal["in_app", "email", "chat", "sms"] = Field(
         description="The channel. Herald sends in-app, email, chat and SMS."
     )
@@ -90,14 +91,14 @@ class StepTemplateIn(Schema):
     layoutId: str | None = Field(None, validation_alias=AliasChoices("_layoutId", "layoutId"))
 
 
-class StepIn(Schema):
+class StepIn(InputSchema):
     id: str | None = Field(None, alias="_id", description="A step to keep; none adds a step.")
     name: text_of(Step, "name") | None = None
     active: bool | None = None
     template: StepTemplateIn
 
 
-class PreferenceSettings(Schema):
+class PreferenceSettings(InputSchema):
     email: bool | None = None
     sms: bool | None = None
     in_app: bool | None = None
@@ -109,7 +110,7 @@ Tag = text_of(Workflow, "name", required=True)
 Description = bounded_text(Workflow._meta.get_field("description").max_length)
 
 
-class WorkflowUpdate(Schema):
+class WorkflowUpdate(InputSchema):
     """PUT: fields left out (or null) keep their value; ``steps`` replaces the steps."""
 
     name: text_of(Workflow, "name", required=True) | None = None
@@ -296,7 +297,7 @@ def _step_contents(steps: list[StepIn], environment) -> list[StepContent]:
         if template.subject is not None:
             values["subject"] = template.subject
         if template.cta is not None:
-            values["cta_url"] = template.cta.data.url if template.cta.data else ""
+            values["cta_url"] = (template.cta.data.url if template.cta.data else None) or ""
         if template.feedId is not None:
             values["feed"] = _step_reference(
                 feed_get_by_public_id,

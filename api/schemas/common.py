@@ -3,7 +3,7 @@
 from typing import Annotated, TypeVar
 
 from ninja import Schema
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
@@ -29,6 +29,15 @@ class Error(Schema):
 class PageQuery(Schema):
     page: int = Field(0, ge=0, le=100_000)
     limit: int = Field(10, ge=1, le=100)
+
+
+class InputSchema(BaseModel):
+    """A request body or a part of one: a JSON object, read by its keys, its values of the
+    declared JSON types (``0`` is not ``false``). Ninja's ``Schema`` would read any object by
+    its attributes, taking ``[null, null]`` for an empty body. Keys it does not name are
+    ignored: Novu's clients send more than Herald reads."""
+
+    model_config = ConfigDict(strict=True)
 
 
 class Deleted(Schema):

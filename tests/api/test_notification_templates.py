@@ -176,6 +176,34 @@ def test_create_in_a_chosen_group_with_a_feed_layout_and_preferences(tenant, dev
     assert steps[1]["template"]["_layoutId"] == str(layout.public_id)
 
 
+def test_nulls_from_clients_mean_empty_or_unchanged(general, development_api):
+    response = development_api.post(
+        "/notification-templates",
+        welcome_body(
+            description=None,
+            steps=[
+                {
+                    "_id": None,
+                    "name": None,
+                    "active": None,
+                    "template": {
+                        "type": "in_app",
+                        "content": "Hi",
+                        "subject": None,
+                        "cta": {"type": "redirect", "data": {"url": None}},
+                        "_feedId": None,
+                    },
+                }
+            ],
+        ),
+    )
+
+    assert response.status_code == 201
+    [step] = steps_of(Workflow.unscoped_across_environments.get())
+    assert (step.name, step.active, step.cta_url, step.feed) == ("In-app", True, "", None)
+    assert Workflow.unscoped_across_environments.get().description == ""
+
+
 def test_liquid_errors_are_400s_naming_the_step_field_and_line(general, development_api):
     body = welcome_body(
         steps=[
