@@ -529,3 +529,23 @@ def test_delete(saved, development_api):
 
 def test_edits_by_a_key_leave_no_user_behind(saved):
     assert saved.updated_by is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([None, None], "body: Input should be a valid dictionary or instance of WorkflowUpdate"),
+        ({"active": 0}, "active: Input should be a valid boolean"),
+        ({"tags": "a,b"}, "tags: Input should be a valid list"),
+        (
+            {"steps": [{"active": "yes", "template": {"type": "sms"}}]},
+            "steps[0].active: Input should be a valid boolean",
+        ),
+    ],
+)
+def test_bodies_must_be_objects_of_the_declared_types(saved, development_api, body, message):
+    response = development_api.put(f"/notification-templates/{saved.public_id}", body)
+
+    assert response.status_code == 400
+    assert error_of(response)["message"] == [message]
+    assert len(steps_of(saved)) == 2
