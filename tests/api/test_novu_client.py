@@ -5,6 +5,7 @@ Production's key; a write in Production is refused."""
 import importlib.metadata
 import sys
 import types
+import warnings
 
 import pytest
 import requests
@@ -13,16 +14,18 @@ from changes.models import Promotion
 from environments.services import api_key_issue
 from workflows.services import default_workflow_group_create
 
-try:
-    import pkg_resources  # noqa: F401
-except ImportError:
-    # The client reads its own version through setuptools' pkg_resources, which this
-    # environment does not install; this stands in for the one call it makes.
-    sys.modules["pkg_resources"] = types.SimpleNamespace(
-        get_distribution=lambda name: types.SimpleNamespace(
-            version=importlib.metadata.version(name)
+with warnings.catch_warnings():
+    # The client reads its own version through setuptools' pkg_resources, which warns that it
+    # is deprecated; where setuptools is not installed, this stands in for that one call.
+    warnings.simplefilter("ignore", UserWarning)
+    try:
+        import pkg_resources  # noqa: F401
+    except ImportError:
+        sys.modules["pkg_resources"] = types.SimpleNamespace(
+            get_distribution=lambda name: types.SimpleNamespace(
+                version=importlib.metadata.version(name)
+            )
         )
-    )
 
 from novu.api import (
     ChangeApi,
