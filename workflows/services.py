@@ -305,11 +305,21 @@ def workflow_delete(*, workflow: Workflow, actor) -> None:
 # Steps ---------------------------------------------------------------------------------------
 
 
+# What every step of a channel must have, as the editor's form requires it.
+REQUIRED_STEP_FIELDS = {"name": "Give the step a name.", "body": "Give the step its content."}
+REQUIRED_EMAIL_FIELDS = {"subject": "An email needs a subject."}
+
+
 def _validate_step(*, environment: Environment, channel: str, values: dict[str, Any]) -> None:
     _refuse_foreign_references(
         environment=environment, feed=values.get("feed"), layout=values.get("layout")
     )
-    errors = step_template_errors(channel=channel, values=values)
+    required = {
+        **REQUIRED_STEP_FIELDS,
+        **(REQUIRED_EMAIL_FIELDS if channel == Channel.EMAIL else {}),
+    }
+    errors = {name: message for name, message in required.items() if not values.get(name)}
+    errors.update(step_template_errors(channel=channel, values=values))
     if errors:
         raise ValidationError(errors)
 
@@ -457,9 +467,6 @@ def workflow_steps_replace(*, workflow: Workflow, steps: list[StepContent], acto
             continue
         current = _current_step_values(step) if step is not None else _new_step_values()
         values = _channel_fields(content.channel, {**current, **content.values})
-        if not values.get("name"):
-            errors[f"{where}.name"] = ["Give the step a name."]
-            continue
         try:
             _validate_step(environment=workflow.environment, channel=content.channel, values=values)
         except ValidationError as invalid:

@@ -81,8 +81,10 @@ class StepTemplateIn(InputSchema):
     type: Literal["in_app", "email", "chat", "sms"] = Field(
         description="The channel. Herald sends in-app, email, chat and SMS."
     )
-    content: bounded_text(Step._meta.get_field("body").max_length) = Field(
-        "", description="Liquid: the in-app body, the email HTML, or the chat/SMS text."
+    content: bounded_text(Step._meta.get_field("body").max_length) | None = Field(
+        None,
+        description="Liquid: the in-app body, the email HTML, or the chat/SMS text. Required "
+        "for a new step; left out, a kept step keeps its content.",
     )
     subject: text_of(Step, "subject") | None = None
     name: text_of(Step, "name") | None = None
@@ -286,7 +288,9 @@ def _step_contents(steps: list[StepIn], environment) -> list[StepContent]:
     for index, step in enumerate(steps):
         where = f"steps[{index}]"
         template = step.template
-        values = {"body": template.content}
+        values = {}
+        if template.content is not None:
+            values["body"] = template.content
         name = template.name or step.name
         if name:
             values["name"] = name

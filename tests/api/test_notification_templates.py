@@ -549,3 +549,41 @@ def test_bodies_must_be_objects_of_the_declared_types(saved, development_api, bo
     assert response.status_code == 400
     assert error_of(response)["message"] == [message]
     assert len(steps_of(saved)) == 2
+
+
+def test_steps_need_what_the_editor_requires(general, development_api):
+    response = development_api.post(
+        "/notification-templates",
+        welcome_body(
+            steps=[
+                {"template": {"type": "sms"}},
+                {"template": {"type": "email", "content": "<p>Hi</p>", "subject": "  "}},
+            ]
+        ),
+    )
+
+    assert response.status_code == 400
+    assert error_of(response)["message"] == [
+        "steps[0].template.content: Give the step its content.",
+        "steps[1].template.subject: An email needs a subject.",
+    ]
+    assert not Workflow.unscoped_across_environments.exists()
+
+
+def test_a_kept_step_left_without_content_keeps_it(saved, development_api):
+    in_app, email = steps_of(saved)
+
+    response = development_api.put(
+        f"/notification-templates/{saved.public_id}",
+        {
+            "steps": [
+                {"_id": str(in_app.public_id), "active": False, "template": {"type": "in_app"}},
+                {"_id": str(email.public_id), "template": {"type": "email", "subject": "New"}},
+            ]
+        },
+    )
+
+    assert response.status_code == 200
+    in_app_after, email_after = steps_of(saved)
+    assert (in_app_after.body, in_app_after.active) == (in_app.body, False)
+    assert (email_after.body, email_after.subject) == (email.body, "New")
