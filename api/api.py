@@ -38,9 +38,20 @@ def key_router(**kwargs) -> Router:
 
 
 def _field_of(location: list) -> str:
-    # Skip the parameter source ("body", "query", "path") and the payload's own name.
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "payload")]
-    return ".".join(parts) or "body"
+    """``steps[0].template.content`` from pydantic's location, without the parameter's source
+    ("body", "query", "path") and the body parameter's own name."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path"):
+        source = parts.pop(0)
+        if source == "body" and parts:
+            parts.pop(0)  # ninja nests the body under its parameter's name
+    field = ""
+    for part in parts:
+        if isinstance(part, int):
+            field += f"[{part}]"
+        else:
+            field += f".{part}" if field else str(part)
+    return field or "body"
 
 
 @api.exception_handler(RequestValidationError)
@@ -59,7 +70,9 @@ def invalid_by_service(request, exc):
         ]
     else:
         messages = exc.messages
-    return error_response(getattr(exc, "status", 400), " ".join(messages))
+    # One problem as a string, several as a list (as Novu's validation answers).
+    message = messages[0] if len(messages) == 1 else messages or "The request is invalid."
+    return error_response(getattr(exc, "status", 400), message)
 
 
 @api.exception_handler(ApiError)
@@ -88,9 +101,23 @@ def http_error(request, exc):
 
 
 def _register_routers():
-    from api.routers import environments, subscribers, topics
+    from api.routers import (
+        changes,
+        environments,
+        feeds,
+        layouts,
+        notification_groups,
+        notification_templates,
+        subscribers,
+        topics,
+    )
 
     api.add_router("/environments", environments.router)
+    api.add_router("/notification-groups", notification_groups.router)
+    api.add_router("/feeds", feeds.router)
+    api.add_router("/layouts", layouts.router)
+    api.add_router("/notification-templates", notification_templates.router)
+    api.add_router("/changes", changes.router)
     api.add_router("/subscribers", subscribers.router)
     api.add_router("/topics", topics.router)
 

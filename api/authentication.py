@@ -12,6 +12,7 @@ from ninja.security import APIKeyHeader
 
 from api.errors import error_response
 from api.throttling import rate_limit_take
+from environments import policy
 from environments.scoping import environment_scope
 from environments.services import api_key_authenticate
 
@@ -64,6 +65,24 @@ def admit_with_api_key(run):
         return response
 
     return admitted
+
+
+def key_may(write: policy.Write):
+    """For ``decorate_view``: answer 403 with the policy's message when the request's key may
+    not do ``write`` in its environment, before the body is parsed, as the dashboard's
+    ``@writes`` refuses before a form is read. Services ask the policy again."""
+
+    def decorator(run):
+        @wraps(run)
+        def guarded(request, *args, **kwargs):
+            refused = policy.refusal(write, environment=request.environment, actor=request.api_key)
+            if refused is not None:
+                return error_response(403, refused.message)
+            return run(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator
 
 
 class ApiKeyAuth(APIKeyHeader):

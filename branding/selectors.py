@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.db.models import Count
 
 from branding.models import Brand, Layout
@@ -9,6 +11,10 @@ def layout_list():
 
 def layout_get(*, pk: int) -> Layout:
     return Layout.objects.select_related("environment__upstream", "updated_by").get(pk=pk)
+
+
+def layout_get_by_public_id(*, public_id: UUID) -> Layout:
+    return Layout.objects.get(public_id=public_id)
 
 
 def brand_of_scope() -> Brand | None:

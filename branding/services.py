@@ -7,7 +7,7 @@ from branding.uploads import logo_extension_of, logo_file_name
 from environments import policy
 from environments.models import Environment
 from environments.policy import Write
-from environments.services import save_or_refuse_clash
+from environments.services import Conflict, save_or_refuse_clash
 from workflows.liquid import template_problem, template_variables
 
 CONTENT_PLACEHOLDER = "content"
@@ -37,7 +37,9 @@ def _validate_layout(*, layout: Layout) -> None:
             f"“{layout.identifier}”."
         ]
     if errors:
-        raise ValidationError(errors)
+        # A duplicate alone is a conflict (the API's 409); with invalid HTML it is one of two
+        # problems to fix, and the request is invalid (400).
+        raise Conflict(errors) if list(errors) == ["identifier"] else ValidationError(errors)
 
 
 LAYOUT_CLASH = (
@@ -141,12 +143,12 @@ def layout_delete(*, layout: Layout, actor) -> None:
         return
     users = sorted({step.workflow.name for step in layout.steps.select_related("workflow")})
     if users:
-        raise ValidationError(
+        raise Conflict(
             f"“{layout.name}” is used by email steps of: {', '.join(users)}. "
             "Choose another layout for those steps first."
         )
     if is_default and Layout.objects.exclude(pk=layout.pk).exists():
-        raise ValidationError(
+        raise Conflict(
             f"“{layout.name}” is the default layout. Make another layout the default first."
         )
     layout.delete()

@@ -83,6 +83,11 @@ class PendingChange:
         return None
 
     @property
+    def entity_public_id(self) -> str | None:
+        """The API's ``_entityId``: the source row's ``public_id``, or the target's for a delete."""
+        return (self.upstream or self.downstream).public_id
+
+    @property
     def updated_by(self) -> str | None:
         return (self.upstream or self.downstream).updated_by
 

@@ -32,6 +32,12 @@ class Promotion(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set when an API key did it, through the API: such a promotion has no ``actor``.
+    api_key = models.ForeignKey(
+        "environments.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who did it, as History shows it, kept even after the user or the key is gone.
+    actor_name = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=20, choices=PromotionKind.choices)
     reverts = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by"
@@ -50,6 +56,13 @@ class Promotion(models.Model):
         return f"{self.get_kind_display()} {self.source} → {self.target} ({when})"
 
     @property
+    def actor_label(self) -> str:
+        """Who did it: a user's name, or ``API key “Default key”``; empty when unknown."""
+        if self.actor_name:
+            return self.actor_name
+        return self.actor.display_name if self.actor is not None else ""
+
+    @property
     def change_count(self) -> int:
         return self.created_count + self.updated_count + self.deleted_count
 
@@ -65,6 +78,9 @@ class PromotionItem(models.Model):
     position = models.PositiveIntegerField()
     type_key = models.CharField(max_length=30)
     origin_id = models.UUIDField()
+    # The API's ``_entityId``: the entity's ``public_id`` in the source (in the target, for a
+    # delete). None for writes that were not a pending change (reverts, environment copies).
+    entity_public_id = models.UUIDField(null=True, blank=True)
     name = models.CharField(max_length=200)
     action = models.CharField(max_length=10)
     summary = models.CharField(max_length=300, blank=True)

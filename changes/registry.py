@@ -23,7 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from branding.models import Brand, Layout
-from environments.models import Environment
+from environments.models import Environment, user_of
 from workflows.models import Feed, Step, Workflow, WorkflowGroup
 
 Document = dict[str, Any]
@@ -79,6 +79,8 @@ class EntityState:
     pk: int
     name: str
     document: Document
+    # The row's own API id: never part of the document, so it never shows as a change.
+    public_id: str | None = None
     updated_by: str | None = None
     updated_at: datetime | None = None
 
@@ -161,6 +163,7 @@ class PromotableType:
         values = self.rows(environment).values(
             "pk",
             "origin_id",
+            "public_id",
             "updated_at",
             "updated_by__name",
             "updated_by__email",
@@ -175,6 +178,7 @@ class PromotableType:
                 type_key=self.key,
                 origin_id=origin_id,
                 pk=row["pk"],
+                public_id=str(row["public_id"]),
                 name=self.name_of(document),
                 document=document,
                 updated_by=_display_name(row["updated_by__name"], row["updated_by__email"]),
@@ -199,6 +203,7 @@ class PromotableType:
         """Create and update ``writes`` (all upserts of this type) in bulk."""
         environment = index.environment
         now = timezone.now()
+        editor = user_of(actor)
         updates = [write for write in writes if write.target is not None]
         creates = [write for write in writes if write.target is None]
         for batch in self.update_batches(updates):
@@ -217,7 +222,7 @@ class PromotableType:
                     )
                     for write in batch
                 ],
-                same_for_all={"updated_by": actor, "updated_at": now},
+                same_for_all={"updated_by": editor, "updated_at": now},
             )
         if creates:
             self.model.unscoped_across_environments.bulk_create(
@@ -225,7 +230,7 @@ class PromotableType:
                     self.model(
                         environment=environment,
                         origin_id=write.origin_id,
-                        updated_by=actor,
+                        updated_by=editor,
                         updated_at=now,
                         **self.model_values(write.document, index),
                     )

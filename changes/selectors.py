@@ -2,8 +2,8 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from changes.comparisons import DocumentComparison, page_diff_budget
 from changes.diff import ChangeSet
-from changes.models import Promotion, PromotionItem
-from changes.registry import REGISTRY, load_environment
+from changes.models import Promotion, PromotionItem, PromotionKind
+from changes.registry import REGISTRY, fingerprint_of, load_environment
 from environments.models import Environment
 
 
@@ -73,3 +73,55 @@ def promotion_item_comparisons(
         for item in items
         if item.type_key in REGISTRY
     ]
+
+
+# Kinds of promotion that apply changes out of their source: what the API lists as promoted.
+APPLYING_KINDS = (PromotionKind.APPLY, PromotionKind.APPLY_SELECTED, PromotionKind.PROMOTE_ALL)
+
+
+def promoted_item_list(environment: Environment) -> QuerySet[PromotionItem]:
+    """Every change applied out of ``environment`` into its downstream, newest first."""
+    return (
+        PromotionItem.objects.filter(
+            promotion__source=environment,
+            promotion__organization_id=environment.organization_id,
+            promotion__kind__in=APPLYING_KINDS,
+        )
+        .select_related("promotion__actor")
+        .order_by("-promotion__created_at", "-promotion__pk", "position")
+    )
+
+
+def item_fingerprint(item: PromotionItem) -> str:
+    """The fingerprint the change had when it was applied (both documents are recorded)."""
+    return fingerprint_of(item.document, item.prior_document)
+
+
+def applied_selection(
+    environment: Environment, selection: list[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of ``selection`` ((change id, fingerprint)) were applied out of ``environment``
+    exactly as given: a later apply is idempotent; a made-up or foreign id is not among them."""
+    origins = {change_id.partition(":")[2] for change_id, _fingerprint in selection}
+    applied = set()
+    for item in promoted_item_list(environment).filter(origin_id__in=origins):
+        applied.add((f"{item.type_key}:{item.origin_id}", item_fingerprint(item)))
+    return applied & set(selection)
+
+
+def entity_names(
+    *, environments: list[Environment], keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(type key, origin_id) -> name of each of ``keys``, from the first of ``environments``
+    that has it: one query per type named, whatever the number of keys."""
+    names: dict[tuple[str, str], str] = {}
+    wanted: dict[str, set[str]] = {}
+    for type_key, origin_id in keys:
+        wanted.setdefault(type_key, set()).add(origin_id)
+    for environment in reversed(environments):
+        for type_key, origin_ids in wanted.items():
+            promotable_type = REGISTRY[type_key]
+            rows = promotable_type.rows(environment).filter(origin_id__in=origin_ids)
+            for row in rows.values("origin_id", *promotable_type.fields):
+                names[(type_key, str(row["origin_id"]))] = promotable_type.name_of(row)
+    return names

@@ -48,7 +48,7 @@ from changes.registry import (
     load_environment,
 )
 from environments import policy
-from environments.models import Environment
+from environments.models import ApiKey, Environment, user_of
 from environments.services import IssuedKey, api_key_issue
 
 
@@ -283,6 +283,14 @@ def _execute(*, writes: list[PlannedWrite], target: Environment, target_states, 
         ) from refused
 
 
+def _actor_columns(actor) -> dict:
+    """How a promotion records ``actor``: a user, or an API key by name (History shows it)."""
+    if isinstance(actor, ApiKey):
+        return {"actor": None, "api_key": actor, "actor_name": f"API key “{actor.name}”"[:200]}
+    user = user_of(actor)
+    return {"actor": user, "actor_name": user.display_name[:200] if user else ""}
+
+
 def _record(
     *,
     kind: str,
@@ -299,9 +307,9 @@ def _record(
         organization_id=target.organization_id,
         source=source,
         target=target,
-        actor=actor,
         kind=kind,
         reverts=reverts,
+        **_actor_columns(actor),
         created_at=timezone.now(),
         created_count=counts[Action.CREATED],
         updated_count=counts[Action.UPDATED],
@@ -314,6 +322,7 @@ def _record(
                 position=position,
                 type_key=write.type_key,
                 origin_id=write.origin_id,
+                entity_public_id=write.change.entity_public_id if write.change else None,
                 name=write.name[:200],
                 action=write.action,
                 summary=(write.summary or (write.change.summary if write.change else ""))[:300],
@@ -551,7 +560,7 @@ def _revert_blocker(promotion: Promotion) -> str | None:
     first = later[0].promotion
     names = ", ".join(sorted({_label(item.type_key, item.name) for item in later}))
     when = timezone.localtime(first.created_at).strftime("%b %-d, %Y %H:%M")
-    who = first.actor.display_name if first.actor else "someone"
+    who = first.actor_label or "someone"
     return (
         f"Refused: a later promotion ({when}, by {who}) changed {names} in "
         f"{promotion.target.name} again. Reverting this one would undo that work too; revert "

@@ -1,6 +1,6 @@
 from django import forms
 
-from environments.services import ROTATION_GRACE_PERIODS
+from environments.services import DEFAULT_ROTATION_GRACE, ROTATION_GRACE_PERIODS
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -19,7 +19,7 @@ class ApiKeyRotateForm(forms.Form):
     ]
     grace = forms.ChoiceField(
         choices=GRACE_CHOICES,
-        initial="24h",
+        initial=DEFAULT_ROTATION_GRACE,
         widget=forms.RadioSelect,
         label="Keep the old key valid",
     )

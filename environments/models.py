@@ -89,9 +89,13 @@ class PromotableModel(EnvironmentScopedModel):
     ``origin_id`` is given at creation and kept by every downstream copy, so promotion matches
     copies by it: renaming an entity or changing its identifier is an update, never a
     delete plus a create.
+
+    ``public_id`` is this row's own id, the API's ``_id``: every copy has its own, so an id
+    names one row in one environment. Promotion never copies it, and documents leave it out.
     """
 
     origin_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -107,8 +111,18 @@ class PromotableModel(EnvironmentScopedModel):
 
     def record_edit_by(self, actor) -> None:
         """Note who changed this entity and when (the Changes page shows it); does not save."""
-        self.updated_by = actor
+        self.updated_by = user_of(actor)
         self.updated_at = timezone.now()
+
+
+def user_of(actor):
+    """The person behind ``actor``, for "by whom" columns: a User, a Membership's user, or None
+    for an API key (its writes are attributed by name where a record keeps one)."""
+    from accounts.models import Membership
+
+    if isinstance(actor, Membership):
+        return actor.user
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 class ApiKey(EnvironmentScopedModel):

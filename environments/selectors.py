@@ -1,9 +1,21 @@
+from django.db.models import Q
+from django.utils import timezone
+
 from environments.models import ApiKey, Environment
 
 
 def api_key_list():
     """Keys of the environment in scope, newest first, with their creators."""
     return ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+
+
+def api_key_usable_list():
+    """Keys of the environment in scope that still authenticate, newest first."""
+    return (
+        ApiKey.objects.filter(revoked_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .order_by("-created_at", "-pk")
+    )
 
 
 def api_key_get(*, pk: int) -> ApiKey:

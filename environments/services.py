@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from environments import policy
 from environments.keys import digest_of, display_prefix_of, generate_secret
-from environments.models import ApiKey, Environment
+from environments.models import ApiKey, Environment, user_of
 from environments.policy import Write
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -20,6 +20,8 @@ ROTATION_GRACE_PERIODS = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
 }
+# How long a rotated key keeps working unless the operator chooses otherwise.
+DEFAULT_ROTATION_GRACE = "24h"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ def api_key_issue(*, environment: Environment, name: str, created_by) -> IssuedK
         name=name,
         prefix=display_prefix_of(secret),
         digest=digest_of(secret),
-        created_by=created_by,
+        created_by=user_of(created_by),
     )
     return IssuedKey(api_key=api_key, secret=secret)
 
@@ -122,13 +124,23 @@ def api_key_authenticate(*, secret: str) -> ApiKey | None:
     return api_key
 
 
+class Conflict(ValidationError):
+    """Refused because of what exists: a duplicate identifier or name, or a delete of
+    something still in use.
+
+    A ValidationError, so pages show it as a form error like any other; the API answers 409.
+    """
+
+    status = 409
+
+
 def save_or_refuse_clash(instance, *, field: str, message: str):
-    """Save ``instance``, or raise ValidationError on ``field`` if a unique constraint refuses
-    it: two saves raced past the form's check, and the database decided. Nothing is saved then,
-    and the surrounding transaction stays usable."""
+    """Save ``instance``, or raise ``Conflict`` on ``field`` if a unique constraint refuses it:
+    two saves raced past the form's check, and the database decided. Nothing is saved then, and
+    the surrounding transaction stays usable."""
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as clash:
-        raise ValidationError({field: message}) from clash
+        raise Conflict({field: message}) from clash
     return instance

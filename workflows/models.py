@@ -99,6 +99,8 @@ class Step(EnvironmentScopedModel):
     """
 
     origin_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The API's ``_id`` of this step: this row's own, never copied by promotion.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField(default=0)
     channel = models.CharField(max_length=10, choices=Channel.choices)

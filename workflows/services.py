@@ -7,6 +7,7 @@ in ``changes``. Services run inside the environment's scope (the request's, or a
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from django.db.models import Max
 from environments import policy
 from environments.models import Environment
 from environments.policy import Write
-from environments.services import save_or_refuse_clash
+from environments.services import Conflict, save_or_refuse_clash
 from workflows.links import cta_url_template_problem
 from workflows.liquid import template_problem
 from workflows.models import (
@@ -108,7 +109,7 @@ def _refuse_duplicate(model, *, field: str, value: str, exclude_pk, environment,
     if exclude_pk is not None:
         duplicates = duplicates.exclude(pk=exclude_pk)
     if duplicates.exists():
-        raise ValidationError(
+        raise Conflict(
             {field: f"{environment.name} already has a {label} with the {field} “{value}”."}
         )
 
@@ -153,7 +154,7 @@ def workflow_group_delete(*, group: WorkflowGroup, actor) -> None:
     workflows still use, naming them."""
     policy.require(Write.CONTENT, environment=group.environment, actor=actor)
     if group.name == DEFAULT_GROUP_NAME:
-        raise ValidationError("General is the default group of every environment; keep it.")
+        raise Conflict("General is the default group of every environment; keep it.")
     users = list(
         Workflow.objects.select_for_update()
         .filter(group=group)
@@ -161,7 +162,7 @@ def workflow_group_delete(*, group: WorkflowGroup, actor) -> None:
         .values_list("name", flat=True)
     )
     if users:
-        raise ValidationError(
+        raise Conflict(
             f"“{group.name}” is still used by {_named_list(users)}. "
             "Move those workflows to another group first."
         )
@@ -226,7 +227,7 @@ def feed_delete(*, feed: Feed, actor) -> None:
         )
     )
     if users:
-        raise ValidationError(
+        raise Conflict(
             f"“{feed.name}” is used by in-app steps of {_named_list(users)}. "
             "Point those steps at another feed first."
         )
@@ -245,9 +246,12 @@ def _save_workflow(workflow: Workflow) -> Workflow:
 
 
 @transaction.atomic
-def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
-    """Create a workflow from ``WORKFLOW_FIELDS``. The identifier must be unique in
-    ``environment`` (ValidationError on ``identifier`` otherwise)."""
+def workflow_create(
+    *, environment: Environment, actor, steps: "list[StepContent] | None" = None, **fields
+) -> Workflow:
+    """Create a workflow from ``WORKFLOW_FIELDS``, with ``steps`` if given. The identifier must
+    be unique in ``environment`` (``Conflict`` on ``identifier`` otherwise); invalid steps raise
+    as ``workflow_steps_replace`` does, and nothing is saved."""
     policy.require(Write.CONTENT, environment=environment, actor=actor)
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
@@ -263,11 +267,17 @@ def workflow_create(*, environment: Environment, actor, **fields) -> Workflow:
     )
     workflow = Workflow(environment=environment, **fields)
     workflow.record_edit_by(actor)
-    return _save_workflow(workflow)
+    _save_workflow(workflow)
+    if steps is not None:
+        workflow_steps_replace(workflow=workflow, steps=steps, actor=actor)
+    return workflow
 
 
 @transaction.atomic
-def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
+def workflow_update(
+    *, workflow: Workflow, actor, steps: "list[StepContent] | None" = None, **fields
+) -> Workflow:
+    """Save ``fields`` of ``workflow``; with ``steps``, its steps become exactly those."""
     policy.require(Write.CONTENT, environment=workflow.environment, actor=actor)
     unknown = set(fields) - set(WORKFLOW_FIELDS)
     if unknown:
@@ -285,7 +295,10 @@ def workflow_update(*, workflow: Workflow, actor, **fields) -> Workflow:
     for name, value in fields.items():
         setattr(workflow, name, value)
     workflow.record_edit_by(actor)
-    return _save_workflow(workflow)
+    _save_workflow(workflow)
+    if steps is not None:
+        workflow_steps_replace(workflow=workflow, steps=steps, actor=actor)
+    return workflow
 
 
 @transaction.atomic
@@ -297,11 +310,21 @@ def workflow_delete(*, workflow: Workflow, actor) -> None:
 # Steps ---------------------------------------------------------------------------------------
 
 
+# What every step of a channel must have, as the editor's form requires it.
+REQUIRED_STEP_FIELDS = {"name": "Give the step a name.", "body": "Give the step its content."}
+REQUIRED_EMAIL_FIELDS = {"subject": "An email needs a subject."}
+
+
 def _validate_step(*, environment: Environment, channel: str, values: dict[str, Any]) -> None:
     _refuse_foreign_references(
         environment=environment, feed=values.get("feed"), layout=values.get("layout")
     )
-    errors = step_template_errors(channel=channel, values=values)
+    required = {
+        **REQUIRED_STEP_FIELDS,
+        **(REQUIRED_EMAIL_FIELDS if channel == Channel.EMAIL else {}),
+    }
+    errors = {name: message for name, message in required.items() if not values.get(name)}
+    errors.update(step_template_errors(channel=channel, values=values))
     if errors:
         raise ValidationError(errors)
 
@@ -357,6 +380,10 @@ def _current_step_values(step: Step) -> dict[str, Any]:
     return {name: getattr(step, name) for name in STEP_FIELDS}
 
 
+def _new_step_values() -> dict[str, Any]:
+    return {name: Step._meta.get_field(name).get_default() for name in STEP_FIELDS}
+
+
 def _renumber(workflow: Workflow, ordered: list[Step]) -> None:
     for position, step in enumerate(ordered):
         if step.position != position:
@@ -392,3 +419,78 @@ def step_delete(*, step: Step, actor) -> None:
     ordered = Step.objects.select_for_update().filter(workflow=workflow).order_by("position", "pk")
     _renumber(workflow, list(ordered))
     _touch_workflow(workflow, actor=actor)
+
+
+@dataclass(frozen=True)
+class StepContent:
+    """One step of a whole-workflow write (the API's ``steps[]``).
+
+    ``values`` holds ``STEP_FIELDS`` (missing ones keep the step's current value, or are blank
+    for a new step). ``public_id`` names a step of the workflow to keep; None adds a step.
+    """
+
+    channel: str
+    values: dict[str, Any]
+    public_id: uuid.UUID | None = None
+
+
+@transaction.atomic
+def workflow_steps_replace(*, workflow: Workflow, steps: list[StepContent], actor) -> list[Step]:
+    """Make ``workflow``'s steps exactly ``steps``, in that order: listed steps are kept and
+    updated, new ones added, unlisted ones deleted.
+
+    Each step is validated as ``step_create`` and ``step_update`` validate it. Every problem is
+    raised at once, as a ValidationError keyed ``steps[i].<field>`` (``steps[i].body``:
+    "Line 2: …"), and nothing is saved then. A kept step keeps its channel.
+    """
+    policy.require(Write.CONTENT, environment=workflow.environment, actor=actor)
+    Workflow.objects.select_for_update().filter(pk=workflow.pk).exists()
+    existing = {step.public_id: step for step in Step.objects.filter(workflow=workflow)}
+    errors: dict[str, list[str]] = {}
+    planned: list[tuple[Step | None, str, dict[str, Any]]] = []
+    listed: set[uuid.UUID] = set()
+    for index, content in enumerate(steps):
+        where = f"steps[{index}]"
+        step = existing.get(content.public_id) if content.public_id is not None else None
+        if content.public_id is not None and (step is None or content.public_id in listed):
+            errors[f"{where}.public_id"] = [
+                f"“{workflow.name}” has no step with the id {content.public_id}."
+                if step is None
+                else "This step is listed twice."
+            ]
+            continue
+        if step is not None:
+            listed.add(step.public_id)
+            if content.channel != step.channel:
+                errors[f"{where}.channel"] = [
+                    f"A step keeps its channel ({step.get_channel_display()}): remove it and "
+                    "add a new step instead."
+                ]
+                continue
+        elif content.channel not in Channel.values:
+            errors[f"{where}.channel"] = [f"Unknown channel “{content.channel}”."]
+            continue
+        current = _current_step_values(step) if step is not None else _new_step_values()
+        values = _channel_fields(content.channel, {**current, **content.values})
+        try:
+            _validate_step(environment=workflow.environment, channel=content.channel, values=values)
+        except ValidationError as invalid:
+            for field_name, messages in invalid.message_dict.items():
+                errors[f"{where}.{field_name}"] = messages
+            continue
+        planned.append((step, content.channel, values))
+    if errors:
+        raise ValidationError(errors)
+    kept = [step.pk for step, _channel, _values in planned if step is not None]
+    Step.objects.filter(workflow=workflow).exclude(pk__in=kept).delete()
+    saved = []
+    for position, (step, channel, values) in enumerate(planned):
+        if step is None:
+            step = Step(environment=workflow.environment, workflow=workflow, channel=channel)
+        for name, value in values.items():
+            setattr(step, name, value)
+        step.position = position
+        step.save()
+        saved.append(step)
+    _touch_workflow(workflow, actor=actor)
+    return saved

@@ -1,25 +1,11 @@
-"""Shapes every route shares: Novu's envelope, its pages and its errors."""
+"""Shapes every route shares: Novu's envelope, its pages and its errors, and text fields."""
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from ninja import Schema
-from ninja.schema import DjangoGetter
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
-
-
-class Input(Schema):
-    """Base of request bodies: JSON objects only. (Ninja's ``Schema`` also reads attributes of
-    any object, so a list sent where an object belongs would pass as an empty object.)"""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _objects_only(cls, values):
-        received = values._obj if isinstance(values, DjangoGetter) else values
-        if not isinstance(received, dict | BaseModel):
-            raise ValueError("Send a JSON object.")
-        return values
 
 
 class Envelope[T](Schema):
@@ -49,3 +35,63 @@ class Error(Schema):
 class PageQuery(Schema):
     page: int = Field(0, ge=0, le=100_000)
     limit: int = Field(10, ge=1, le=100)
+
+
+class InputSchema(BaseModel):
+    """A request body or a part of one: a JSON object, read by its keys, its values of the
+    declared JSON types (``0`` is not ``false``). Ninja's ``Schema`` would read any object by
+    its attributes, taking ``[null, null]`` for an empty body. Keys it does not name are
+    ignored: Novu's clients send more than Herald reads."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class Deleted(Schema):
+    acknowledged: bool
+    status: str
+
+
+DELETED = {"acknowledged": True, "status": "deleted"}
+
+# What admission can answer on any route, before the route runs.
+ADMISSION_ERRORS = {401: Error, 413: Error, 429: Error}
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded: either would be
+    # a 500 at save time, so they are refused here with the field named.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+# Django's slug: what an identifier may hold. Empty means "derive it from the name".
+SLUG_OR_EMPTY = r"^[-a-zA-Z0-9_]*$"
+
+
+def text_of(model, field_name: str, *, required: bool = False, pattern: str | None = None):
+    """A string for ``model.field_name``: trimmed, within the field's ``max_length`` (read from
+    the model, so the API follows it), storable; ``required`` refuses an empty one."""
+    max_length = model._meta.get_field(field_name).max_length
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True,
+            min_length=1 if required else 0,
+            max_length=max_length,
+            pattern=pattern,
+        ),
+        AfterValidator(_storable),
+    ]
+
+
+def bounded_text(max_length: int | None = None):
+    """A storable string of at most ``max_length`` characters, as given (not trimmed)."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_storable)]
+
+
+Text = bounded_text()

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from api.schemas.common import Error, Input, Page, PageQuery
+from api.schemas.common import Error, InputSchema, Page, PageQuery
 from subscribers.models import (
     AVATAR_MAX_LENGTH,
     DEVICE_TOKENS_MAX,
@@ -38,12 +38,12 @@ class AliasedSchema(Schema):
 # Subscribers ---------------------------------------------------------------------------------
 
 
-class ChannelCredentialsIn(Input):
+class ChannelCredentialsIn(InputSchema):
     webhookUrl: str | None = Field(None, max_length=WEBHOOK_URL_MAX_LENGTH)
     deviceTokens: list[str] | None = Field(None, max_length=DEVICE_TOKENS_MAX)
 
 
-class ChannelIn(Input):
+class ChannelIn(InputSchema):
     """Where one chat or push provider delivers to the subscriber."""
 
     providerId: str = Field(max_length=40)
@@ -51,7 +51,7 @@ class ChannelIn(Input):
     integrationIdentifier: str | None = Field(None, max_length=INTEGRATION_IDENTIFIER_MAX_LENGTH)
 
 
-class SubscriberProfileIn(Input):
+class SubscriberProfileIn(InputSchema):
     """Fields left out or ``null`` keep their value; ``""`` clears one."""
 
     email: str | None = Field(None, max_length=254)
@@ -75,7 +75,7 @@ class SubscriberUpdateIn(SubscriberProfileIn):
     subscriberId: str | None = None
 
 
-class BulkIn(Input):
+class BulkIn(InputSchema):
     subscribers: list[SubscriberIn] = Field(min_length=1, max_length=BULK_MAX)
 
 
@@ -167,12 +167,12 @@ class SubscriberPreferenceOut(Schema):
     preference: PreferenceStateOut
 
 
-class PreferenceChannelIn(Input):
+class PreferenceChannelIn(InputSchema):
     type: Literal[PREFERENCE_CHANNELS]  # type: ignore[valid-type]
     enabled: bool
 
 
-class PreferenceUpdateIn(Input):
+class PreferenceUpdateIn(InputSchema):
     """Turn the workflow on or off for the subscriber, or one channel of it, or both."""
 
     enabled: bool | None = None
@@ -186,12 +186,12 @@ class CredentialsIn(ChannelIn):
 # Topics --------------------------------------------------------------------------------------
 
 
-class TopicIn(Input):
+class TopicIn(InputSchema):
     key: str = Field(min_length=1, max_length=TOPIC_KEY_MAX_LENGTH)
     name: str = Field(min_length=1, max_length=TOPIC_NAME_MAX_LENGTH)
 
 
-class TopicRenameIn(Input):
+class TopicRenameIn(InputSchema):
     name: str = Field(min_length=1, max_length=TOPIC_NAME_MAX_LENGTH)
 
 
@@ -213,7 +213,7 @@ class TopicListQuery(PageQuery):
     key: str | None = Field(None, max_length=TOPIC_KEY_MAX_LENGTH)
 
 
-class TopicSubscribersIn(Input):
+class TopicSubscribersIn(InputSchema):
     subscribers: list[str] = Field(min_length=1, max_length=TOPIC_SUBSCRIBERS_PER_CALL)
 
 

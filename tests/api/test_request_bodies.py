@@ -19,7 +19,7 @@ def test_a_non_object_where_an_object_belongs_is_a_400_naming_the_field(
     }
     response = api(key.secret).send("post", "/subscribers/bulk", body)
     assert response.status_code == 400
-    assert "subscribers.0.channels.0.credentials" in " ".join(response.json()["message"])
+    assert "subscribers[0].channels[0].credentials" in " ".join(response.json()["message"])
     assert api(key.secret).get("/subscribers/ada").status_code == 404
 
 

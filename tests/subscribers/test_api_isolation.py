@@ -25,7 +25,7 @@ ROUTES_BY_ID = [
     (
         "patch",
         "/v1/subscribers/ada/preferences/00000000-0000-4000-8000-000000000000",
-        {"enabled": 0},
+        {"enabled": False},
     ),
     ("put", "/v1/subscribers/ada/credentials", {"providerId": "slack"}),
     ("delete", "/v1/subscribers/ada/credentials/slack", None),

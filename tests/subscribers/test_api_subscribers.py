@@ -307,7 +307,7 @@ def test_patch_refuses_critical_workflows_and_empty_changes(tenant, development_
     assert "critical" in message
     error_of(development_api.patch(f"/v1/subscribers/ada/preferences/{plain.public_id}", {}), 400)
     error_of(
-        development_api.patch(f"/v1/subscribers/ada/preferences/{uuid.uuid4()}", {"enabled": 1}),
+        development_api.patch(f"/v1/subscribers/ada/preferences/{uuid.uuid4()}", {"enabled": True}),
         404,
     )
     assert not SubscriberPreference.unscoped_across_environments.exists()
