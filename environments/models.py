@@ -100,6 +100,8 @@ class PromotableModel(EnvironmentScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    # When this copy was made in this environment (a promoted copy is made when it arrives).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         abstract = True

@@ -38,6 +38,7 @@ class FeedOut(Schema):
     identifier: str
     environmentId: str = Field(alias="_environmentId")
     organizationId: str = Field(alias="_organizationId")
+    createdAt: str
     updatedAt: str
 
     model_config = {"populate_by_name": True}
@@ -50,6 +51,7 @@ def feed_out(feed: Feed, environment) -> dict:
         "identifier": feed.identifier,
         "_environmentId": str(environment.pk),
         "_organizationId": str(environment.organization_id),
+        "createdAt": feed.created_at.isoformat(),
         "updatedAt": feed.updated_at.isoformat(),
     }
 

@@ -82,6 +82,7 @@ class LayoutOut(Schema):
     variables: list[LayoutVariable]
     environmentId: str = Field(alias="_environmentId")
     organizationId: str = Field(alias="_organizationId")
+    createdAt: str
     updatedAt: str
 
     model_config = {"populate_by_name": True}
@@ -110,6 +111,7 @@ def layout_out(layout: Layout, environment) -> dict:
         "variables": _variables(layout.html),
         "_environmentId": str(environment.pk),
         "_organizationId": str(environment.organization_id),
+        "createdAt": layout.created_at.isoformat(),
         "updatedAt": layout.updated_at.isoformat(),
     }
 

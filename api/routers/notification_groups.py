@@ -35,6 +35,7 @@ class GroupOut(Schema):
     name: str
     environmentId: str = Field(alias="_environmentId")
     organizationId: str = Field(alias="_organizationId")
+    createdAt: str
     updatedAt: str
 
     model_config = {"populate_by_name": True}
@@ -46,6 +47,7 @@ def group_out(group: WorkflowGroup, environment) -> dict:
         "name": group.name,
         "_environmentId": str(environment.pk),
         "_organizationId": str(environment.organization_id),
+        "createdAt": group.created_at.isoformat(),
         "updatedAt": group.updated_at.isoformat(),
     }
 

@@ -211,6 +211,7 @@ class WorkflowOut(Schema):
     preferenceSettings: PreferenceSettingsOut
     triggers: list[Trigger]
     steps: list[StepOut]
+    createdAt: str
     updatedAt: str
 
     model_config = {"populate_by_name": True}
@@ -276,6 +277,7 @@ def workflow_out(workflow: Workflow, environment) -> dict:
         "preferenceSettings": {**preferences, "push": True},
         "triggers": [_trigger(workflow, steps)],
         "steps": [_step_out(step) for step in steps],
+        "createdAt": workflow.created_at.isoformat(),
         "updatedAt": workflow.updated_at.isoformat(),
     }
 

@@ -21,6 +21,7 @@ def test_list_and_create(tenant, other_tenant, development_api):
         "identifier": "order-updates",
         "_environmentId": str(tenant.development.pk),
         "_organizationId": str(tenant.organization.pk),
+        "createdAt": feed.created_at.isoformat(),
         "updatedAt": feed.updated_at.isoformat(),
     }
     assert listed.status_code == 200

@@ -38,6 +38,7 @@ def test_create_the_first_layout_becomes_the_default(tenant, development_api):
         "variables": [{"name": "brand.primary_color", "type": "String", "required": False}],
         "_environmentId": str(tenant.development.pk),
         "_organizationId": str(tenant.organization.pk),
+        "createdAt": layout.created_at.isoformat(),
         "updatedAt": layout.updated_at.isoformat(),
     }
 

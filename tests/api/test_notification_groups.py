@@ -29,6 +29,7 @@ def test_list_gives_this_environments_groups_by_public_id(
             "name": group.name,
             "_environmentId": str(tenant.development.pk),
             "_organizationId": str(tenant.organization.pk),
+            "createdAt": group.created_at.isoformat(),
             "updatedAt": group.updated_at.isoformat(),
         }
         for group in (billing, general)

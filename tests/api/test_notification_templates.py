@@ -123,6 +123,7 @@ def test_create_with_steps(tenant, general, development_api):
                 },
             },
         ],
+        "createdAt": workflow.created_at.isoformat(),
         "updatedAt": workflow.updated_at.isoformat(),
     }
 
