@@ -204,3 +204,10 @@ def test_the_page_shows_ready_to_copy_curl_and_sdk_snippets(client, login, tenan
     assert 'SubscriberApi(url="http://testserver", api_key=os.environ["HERALD_API_KEY"])' in page
     # The secret itself never appears in a snippet.
     assert "herald_sk_" not in page.split('data-testid="snippet-curl"')[1]
+
+
+def test_the_page_title_is_plain_text(client, login, tenant):
+    login(tenant.viewer.user)
+    page = client.get(tenant.url(tenant.development, "api-keys/")).content.decode()
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title and "API Keys" in title
