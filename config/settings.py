@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "workflows",
     "branding",
     "changes",
+    "subscribers",
     "api",
     "onboarding",
     "demo",
