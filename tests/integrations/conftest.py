@@ -1,0 +1,25 @@
+import pytest
+
+from tests.factories import IntegrationFactory
+
+
+@pytest.fixture(autouse=True)
+def loopback_providers(settings):
+    """Providers in these tests are servers on 127.0.0.1, which delivery refuses by default;
+    and a short timeout, so the timeout tests are quick."""
+    settings.INTEGRATION_ALLOW_PRIVATE_NETWORKS = True
+    settings.INTEGRATION_TIMEOUT_SECONDS = 1.0
+
+
+@pytest.fixture
+def slack(tenant):
+    def make(environment=None, **fields):
+        return IntegrationFactory(
+            environment=environment or tenant.production,
+            channel="chat",
+            provider_id="slack",
+            credentials=fields.pop("credentials", {}),
+            **fields,
+        )
+
+    return make
