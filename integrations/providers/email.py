@@ -7,7 +7,6 @@ supports is one ``AnymailProvider`` entry in the registry.
 """
 
 import smtplib
-import socket
 import ssl
 import warnings
 from collections.abc import Callable
@@ -84,9 +83,19 @@ def _smtp_reply_text(reply) -> str:
     return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
+def _caused_by(error: BaseException | None, kind: type) -> bool:
+    """Whether ``error`` or an error it was raised from (smtplib re-raises a socket timeout
+    as SMTPServerDisconnected) is a ``kind``."""
+    while error is not None:
+        if isinstance(error, kind):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def smtp_failure(error: Exception) -> ProviderAnswer:
     """SMTP's own classes: a 4xx reply is transient (retry), a 5xx reply is permanent."""
-    if isinstance(error, socket.timeout | TimeoutError):
+    if _caused_by(error, TimeoutError):
         return failed(
             detail=f"The SMTP server did not answer within {provider_timeout():g} s.",
             retryable=True,
@@ -109,6 +118,9 @@ def smtp_failure(error: Exception) -> ProviderAnswer:
         )
     if isinstance(error, ssl.SSLError):
         return failed(detail=f"TLS failed: {error.reason or 'handshake error'}.", retryable=False)
+    if isinstance(error, ConnectionRefusedError):
+        return failed(detail="Could not connect to the SMTP server: connection refused.",
+                      retryable=True)  # fmt: skip
     if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
         return failed(detail="The SMTP server closed the connection.", retryable=True)
     if isinstance(error, smtplib.SMTPNotSupportedError):
@@ -283,7 +295,7 @@ def ses_options(credentials: dict) -> dict:
             "config": {
                 "connect_timeout": timeout,
                 "read_timeout": timeout,
-                "retries": {"max_attempts": 1, "mode": "standard"},
+                "retries": {"total_max_attempts": 1, "mode": "standard"},
             },
         },
     }

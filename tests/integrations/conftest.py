@@ -23,3 +23,24 @@ def slack(tenant):
         )
 
     return make
+
+
+@pytest.fixture
+def smtp_server():
+    from tests.smtp import running_smtp_server
+
+    server, controller = running_smtp_server()
+    yield server
+    controller.stop()
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server that accepts connections and never says a word: providers time out."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()[1]
+    listener.close()
