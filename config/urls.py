@@ -15,6 +15,7 @@ environment_urlpatterns = [
     path("brand/", include(brand_urlpatterns)),
     path("changes/", include("changes.urls")),
     path("api-keys/", include("environments.urls")),
+    path("integrations/", include("integrations.urls")),
     path("members/", include(members_urlpatterns)),
 ]
 

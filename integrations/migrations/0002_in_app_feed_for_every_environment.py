@@ -15,13 +15,14 @@ def _identifier() -> str:
 
 
 def add_in_app_feed(apps, schema_editor):
+    # Base managers: maintenance across every environment, never the scoped one.
     Environment = apps.get_model("environments", "Environment")
     Integration = apps.get_model("integrations", "Integration")
     having = set(
-        Integration.objects.filter(provider_id="novu").values_list("environment_id", flat=True)
+        Integration._base_manager.filter(provider_id="novu").values_list("environment_id", flat=True)
     )
     now = timezone.now()
-    Integration.objects.bulk_create(
+    Integration._base_manager.bulk_create(
         [
             Integration(
                 environment_id=environment_id,
@@ -35,7 +36,7 @@ def add_in_app_feed(apps, schema_editor):
                 created_at=now,
                 updated_at=now,
             )
-            for environment_id in Environment.objects.values_list("pk", flat=True).iterator()
+            for environment_id in Environment._base_manager.values_list("pk", flat=True).iterator()
             if environment_id not in having
         ],
         batch_size=500,
