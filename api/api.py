@@ -88,9 +88,10 @@ def http_error(request, exc):
 
 
 def _register_routers():
-    from api.routers import environments
+    from api.routers import environments, integrations
 
     api.add_router("/environments", environments.router)
+    api.add_router("/integrations", integrations.router)
 
 
 _register_routers()
