@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, When
 
 from environments.scoping import environment_scope
 from integrations.models import Integration
@@ -10,8 +10,13 @@ from workflows.models import Channel
 
 
 def integration_list() -> QuerySet[Integration]:
-    """The environment's integrations by channel, the primary first."""
-    return Integration.objects.all()
+    """The environment's integrations by channel (in-app, email, chat, SMS), the primary
+    first, then by name."""
+    channel_order = Case(
+        *[When(channel=channel, then=position) for position, channel in enumerate(Channel.values)],
+        default=len(Channel.values),
+    )
+    return Integration.objects.order_by(channel_order, "-primary", "name", "id")
 
 
 def integration_active_list() -> QuerySet[Integration]:
