@@ -79,6 +79,10 @@ class Integration(EnvironmentScopedModel):
             cached = self._credentials = credentials_decrypt(self.credentials_ciphertext)
         return dict(cached)
 
+    def refresh_from_db(self, *args, **kwargs):
+        self._credentials = None
+        super().refresh_from_db(*args, **kwargs)
+
     def store_credentials(self, values: dict) -> None:
         """Encrypt ``values`` under the newest key; does not save."""
         self.credentials_ciphertext = credentials_encrypt(values)

@@ -113,7 +113,6 @@ def test_secrets_are_write_only_and_an_empty_field_keeps_them(tenant, login):
             "credentials.host": "smtp2.acme.test"}  # fmt: skip
     assert client.post(url, form).status_code == 302
     integration.refresh_from_db()
-    integration._credentials = None
     assert integration.credentials["password"] == "smtp-secret-Lq3"
     assert integration.credentials["host"] == "smtp2.acme.test"
 
@@ -235,3 +234,18 @@ def test_the_list_costs_the_same_with_many_integrations(
     with django_assert_max_num_queries(12):
         response = client.get(tenant.url(tenant.production, "integrations/"))
     assert response.content.decode().count("Make primary") == 12
+
+
+def test_activating_an_incomplete_integration_is_explained_in_the_messages_area(tenant, login):
+    incomplete = IntegrationFactory(
+        environment=tenant.production, channel="sms", provider_id="twilio",
+        credentials={"accountSid": "AC1"}, active=False,
+    )  # fmt: skip
+    client = login(tenant.admin.user)
+    url = tenant.url(tenant.production, f"integrations/{incomplete.public_id}/activation/")
+    response = client.post(url, {"active": "true"}, headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert response["HX-Retarget"] == "#messages"
+    assert "Twilio needs the Auth token to be active" in response.content.decode()
+    incomplete.refresh_from_db()
+    assert not incomplete.active
