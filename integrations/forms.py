@@ -63,9 +63,12 @@ class IntegrationForm(forms.Form):
         else:
             self.fields["identifier"].required = True
             self.initial.update(
-                {"name": integration.name, "identifier": integration.identifier,
-                 "active": integration.active}
-            )  # fmt: skip
+                {
+                    "name": integration.name,
+                    "identifier": integration.identifier,
+                    "active": integration.active,
+                }
+            )
         if provider.built_in:
             del self.fields["identifier"]
         for credential in provider.fields:

@@ -119,8 +119,9 @@ def smtp_failure(error: Exception) -> ProviderAnswer:
     if isinstance(error, ssl.SSLError):
         return failed(detail=f"TLS failed: {error.reason or 'handshake error'}.", retryable=False)
     if isinstance(error, ConnectionRefusedError):
-        return failed(detail="Could not connect to the SMTP server: connection refused.",
-                      retryable=True)  # fmt: skip
+        return failed(
+            detail="Could not connect to the SMTP server: connection refused.", retryable=True
+        )
     if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
         return failed(detail="The SMTP server closed the connection.", retryable=True)
     if isinstance(error, smtplib.SMTPNotSupportedError):
