@@ -105,6 +105,7 @@ def _register_routers():
         changes,
         environments,
         feeds,
+        integrations,
         layouts,
         notification_groups,
         notification_templates,
@@ -120,6 +121,7 @@ def _register_routers():
     api.add_router("/changes", changes.router)
     api.add_router("/subscribers", subscribers.router)
     api.add_router("/topics", topics.router)
+    api.add_router("/integrations", integrations.router)
 
 
 _register_routers()

@@ -50,6 +50,7 @@ from changes.registry import (
 from environments import policy
 from environments.models import ApiKey, Environment, user_of
 from environments.services import IssuedKey, api_key_issue
+from integrations.services import in_app_integration_ensure
 
 
 class PromotionRefused(Exception):
@@ -719,4 +720,5 @@ def environment_insert(*, upstream: Environment, name: str, actor) -> InsertedEn
     _execute(writes=writes, target=inserted, target_states=empty, actor=actor)
     _record(kind=PromotionKind.COPY, source=downstream, target=inserted, actor=actor, writes=writes)
     issued = api_key_issue(environment=inserted, name="Default key", created_by=actor)
+    in_app_integration_ensure(environments=[inserted])
     return InsertedEnvironment(environment=inserted, issued_key=issued, copied=len(writes))

@@ -4,6 +4,8 @@
   does not. The code that sends them must reach the target first.
 - Identifier renamed: triggers that use the old identifier stop matching.
 - Deleting something that downstream content still references.
+- A workflow with a step of a channel that the target has no active integration for: that step
+  will be skipped there.
 
 How many recent triggers carried each new variable comes from a ``TriggerVariableUsage``. Until
 activity data exists, ``NoActivityData`` answers nothing and the warning says only what changed;
@@ -55,7 +57,7 @@ trigger_variable_usage: TriggerVariableUsage = NoActivityData()
 
 @dataclass
 class ChangeWarning:
-    kind: str  # new_variables, identifier_renamed, still_referenced
+    kind: str  # new_variables, identifier_renamed, still_referenced, channel_skipped
     message: str
     variables: list[tuple[str, VariableUsage | None]] = field(default_factory=list)
     referrers: list[str] = field(default_factory=list)
@@ -95,6 +97,36 @@ def workflow_variables(document: dict | None) -> set[str]:
             if step.get(field_name):
                 variables |= _variables_of(step[field_name])
     return variables
+
+
+def _channels_delivered_in(change_set) -> set[str]:
+    """The channels with an active integration in the target, read once per change set."""
+    from integrations.selectors import channels_with_active_integration
+
+    cached = change_set.__dict__.get("_channels_delivered")
+    if cached is None:
+        cached = change_set.__dict__["_channels_delivered"] = channels_with_active_integration(
+            change_set.target
+        )
+    return cached
+
+
+def channel_warnings(change: PendingChange) -> list[ChangeWarning]:
+    from integrations.selectors import channel_noun
+
+    target = change.change_set.target
+    steps = change.upstream_document.get("steps", [])
+    channels = {step["channel"] for step in steps if step.get("active", True)}
+    missing = sorted(channels - _channels_delivered_in(change.change_set)) if channels else []
+    return [
+        ChangeWarning(
+            kind="channel_skipped",
+            message=f"{target.name} has no active {channel_noun(channel)} integration: this step "
+            "will be skipped there.",
+            target_name=target.name,
+        )
+        for channel in missing
+    ]
 
 
 def warnings_for(change: PendingChange) -> list[ChangeWarning]:
@@ -157,4 +189,6 @@ def warnings_for(change: PendingChange) -> list[ChangeWarning]:
                     target_name=target.name,
                 )
             )
+    if change.type_key == "workflow" and upstream is not None:
+        warnings.extend(channel_warnings(change))
     return warnings

@@ -1,5 +1,7 @@
 """Herald's settings: one module, configured from the environment (see README, "Configuration")."""
 
+import base64
+import hashlib
 import os
 import re
 import tempfile
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "branding",
     "changes",
     "subscribers",
+    "integrations",
     "api",
     "onboarding",
     "demo",
@@ -257,6 +260,33 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY el
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=100)
+
+# Integrations: provider credentials are encrypted at rest with these Fernet keys, newest first
+# (MultiFernet: the first encrypts, every one decrypts, so a new key goes in front and the old
+# one stays until `manage.py integration_credentials_reencrypt` has run). Generate a key with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+# Keys live in the environment, never in the database. Only with DEBUG, and only when none is
+# set, a key is derived from SECRET_KEY so `make run` works; `check --deploy` refuses that.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEYS_DERIVED = DEBUG and not FIELD_ENCRYPTION_KEYS
+if FIELD_ENCRYPTION_KEYS_DERIVED:
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(f"herald.integrations.credentials:{SECRET_KEY}".encode()).digest()
+        ).decode()
+    ]
+# Every call to a provider (SMTP, an email API, a webhook, an SMS API) gives up after this many
+# seconds; a timeout is a retryable failure.
+INTEGRATION_TIMEOUT_SECONDS = env.float("INTEGRATION_TIMEOUT_SECONDS", default=10.0)
+# Webhook and SMS gateway addresses on private, loopback or link-local networks are refused
+# unless this is set: a URL that an operator or a subscriber gives must not reach the
+# machines around Herald. SMTP hosts are the operator's own choice and are not checked.
+INTEGRATION_ALLOW_PRIVATE_NETWORKS = env.bool("INTEGRATION_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
+# Retries of retryable failures (timeouts, 5xx, 429): at most this many attempts in all, the
+# n-th retry after about BASE * 2**(n-1) seconds (with jitter), never more than MAX.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=30.0)
+DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0)
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -18,6 +18,7 @@ environment_urlpatterns = [
     path("subscribers/", include("subscribers.urls")),
     path("topics/", include(topic_urlpatterns)),
     path("api-keys/", include("environments.urls")),
+    path("integrations/", include("integrations.urls")),
     path("members/", include(members_urlpatterns)),
 ]
 

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from accounts.models import Membership, Organization, Role, User
 from accounts.selectors import email_has_account
 from environments.services import IssuedKey, environment_pair_create
+from integrations.services import in_app_integration_ensure
 from workflows.services import default_workflow_group_create
 
 # First path segments that belong to Herald itself, never to an organization.
@@ -91,6 +92,7 @@ def organization_create(*, name: str, owner: User) -> tuple[Organization, list[I
     Membership.objects.create(organization=organization, user=owner, role=Role.ADMIN)
     issued_keys = environment_pair_create(organization=organization, created_by=owner)
     default_workflow_group_create(environments=organization.environments.all())
+    in_app_integration_ensure(environments=organization.environments.all())
     return organization, issued_keys
 
 

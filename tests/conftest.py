@@ -89,3 +89,12 @@ def plain_static_storage(settings):
 def fast_password_hashing(settings):
     """Real hashers are slow by design; tests hash many passwords and need none of that."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# A fixed key, so tests that store integration credentials need no environment variable.
+TEST_FIELD_ENCRYPTION_KEY = "uV3lYzWnRkq0m8cD2b6eFh1jK4pQs7tXw9yA5zB0cE8="
+
+
+@pytest.fixture(autouse=True)
+def field_encryption_keys(settings):
+    settings.FIELD_ENCRYPTION_KEYS = [TEST_FIELD_ENCRYPTION_KEY]

@@ -8,6 +8,7 @@ from accounts.models import Membership, Organization, Role, User
 from branding.models import Brand, Layout
 from environments.keys import digest_of, display_prefix_of, generate_secret
 from environments.models import ApiKey, Environment
+from integrations.models import Integration
 from subscribers.models import (
     Subscriber,
     SubscriberCredential,
@@ -55,11 +56,20 @@ class MembershipFactory(DjangoModelFactory):
 class EnvironmentFactory(DjangoModelFactory):
     class Meta:
         model = Environment
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Environment {n}")
     slug = factory.Sequence(lambda n: f"environment-{n}")
     upstream = None
+
+    @factory.post_generation
+    def in_app_feed(environment, create, extracted, **kwargs):
+        """Every environment has Herald's in-app feed integration, as onboarding makes it."""
+        if create:
+            from integrations.services import in_app_integration_ensure
+
+            in_app_integration_ensure(environments=[environment])
 
 
 class ScopedFactory(DjangoModelFactory):
@@ -194,3 +204,28 @@ class TopicSubscriptionFactory(ScopedFactory):
     subscriber = factory.SubFactory(
         SubscriberFactory, environment=factory.SelfAttribute("..environment")
     )
+
+
+class IntegrationFactory(ScopedFactory):
+    """An SMTP integration by default; pass ``credentials={...}`` to store (encrypted) others."""
+
+    class Meta:
+        model = Integration
+
+    environment = factory.SubFactory(EnvironmentFactory)
+    channel = Channel.EMAIL
+    provider_id = "nodemailer"
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    identifier = factory.Sequence(lambda n: f"integration-{n}")
+    active = True
+    primary = False
+    credentials = factory.LazyFunction(
+        lambda: {"host": "127.0.0.1", "port": 2525, "from": "herald@example.com"}
+    )
+
+    @classmethod
+    def _create(cls, model_class, *args, credentials=None, **kwargs):
+        integration = model_class(*args, **kwargs)
+        integration.store_credentials(credentials or {})
+        integration.save(force_insert=True)
+        return integration

@@ -4,6 +4,7 @@ from typing import Annotated, TypeVar
 
 from ninja import Schema
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -69,6 +70,17 @@ def _storable(value: str) -> str:
     return value
 
 
+def _trimmed(value: str) -> str:
+    return value.strip()
+
+
+def _trimmed_required(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("string_too_short", "String should have at least 1 character")
+    return value
+
+
 # Django's slug: what an identifier may hold. Empty means "derive it from the name".
 SLUG_OR_EMPTY = r"^[-a-zA-Z0-9_]*$"
 
@@ -77,16 +89,13 @@ def text_of(model, field_name: str, *, required: bool = False, pattern: str | No
     """A string for ``model.field_name``: trimmed, within the field's ``max_length`` (read from
     the model, so the API follows it), storable; ``required`` refuses an empty one."""
     max_length = model._meta.get_field(field_name).max_length
-    return Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True,
-            min_length=1 if required else 0,
-            max_length=max_length,
-            pattern=pattern,
-        ),
-        AfterValidator(_storable),
-    ]
+    # The length is checked as sent, so the document's maxLength is what the server enforces;
+    # the value is trimmed afterwards.
+    trimmed = _trimmed_required if required else _trimmed
+    constraints = StringConstraints(
+        min_length=1 if required else 0, max_length=max_length, pattern=pattern
+    )
+    return Annotated[str, constraints, AfterValidator(_storable), AfterValidator(trimmed)]
 
 
 def bounded_text(max_length: int | None = None):

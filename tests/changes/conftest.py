@@ -9,6 +9,7 @@ from changes.services import changes_promote_all
 from tests.factories import (
     BrandFactory,
     FeedFactory,
+    IntegrationFactory,
     LayoutFactory,
     StepFactory,
     WorkflowFactory,
@@ -82,9 +83,11 @@ def sync(tenant):
 
 @pytest.fixture
 def content(tenant) -> Content:
-    """Development's content, already promoted: Development and Production are in sync."""
+    """Development's content, already promoted: Development and Production are in sync, and
+    Production delivers email (without it, every workflow change warns of a skipped step)."""
     built = build_content(tenant.development)
     sync(tenant)
+    IntegrationFactory(environment=tenant.production, primary=True)
     return built
 
 

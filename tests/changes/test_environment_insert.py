@@ -105,3 +105,16 @@ def test_a_duplicate_name_is_refused(tenant, content):
     with pytest.raises(PromotionRefused, match="already has an environment named production"):
         environment_insert(upstream=tenant.development, name="production", actor=tenant.admin.user)
     assert Environment.objects.filter(organization=tenant.organization).count() == 2
+
+
+def test_an_inserted_environment_gets_the_in_app_feed_integration(tenant):
+    from changes.services import environment_insert
+    from integrations.models import Integration
+
+    inserted = environment_insert(
+        upstream=tenant.development, name="Staging", actor=tenant.admin.user
+    ).environment
+    feeds = Integration.unscoped_across_environments.filter(environment=inserted, channel="in_app")
+    assert [(feed.provider_id, feed.active, feed.primary) for feed in feeds] == [
+        ("novu", True, True)
+    ]

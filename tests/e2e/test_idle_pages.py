@@ -17,8 +17,9 @@ from branding.models import Layout
 from changes.models import Promotion
 from changes.services import changes_promote_all, environment_insert
 from environments.models import ApiKey, Environment
+from integrations.models import Integration
 from tests.changes.conftest import build_content, sync
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, IntegrationFactory
 from workflows.models import Channel, Feed, Step, Workflow, WorkflowGroup
 
 QUIET_MS = 3_000
@@ -62,6 +63,7 @@ def chain(tenant) -> Chain:
     environments = [tenant.development, staging, tenant.production]
     for environment in environments:
         ApiKeyFactory(environment=environment, name="Backend")
+        IntegrationFactory(environment=environment, identifier="idle-mail")
     return Chain(environments=environments, member_pk=tenant.viewer.pk)
 
 
@@ -99,6 +101,12 @@ def _ids_by_namespace(chain: Chain, environment: Environment) -> dict[str, dict]
             ).pk
         },
         "members": {"pk": chain.member_pk},
+        "integrations": {
+            "provider_id": "nodemailer",
+            "public_id": Integration.unscoped_across_environments.get(
+                environment=environment, identifier="idle-mail"
+            ).public_id,
+        },
     }
 
 

@@ -78,7 +78,7 @@ def test_unsafe_methods_are_refused_in_production(client, login, tenant, route, 
         assert response["HX-Retarget"] == "#messages"
 
 
-ADMIN_ONLY_SECTIONS = ("api-keys/", "members/")
+ADMIN_ONLY_SECTIONS = ("api-keys/", "members/", "integrations/")
 
 
 @pytest.mark.parametrize("route", ENVIRONMENT_LOCAL_ROUTES)

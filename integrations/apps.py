@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    name = "integrations"
+
+    def ready(self):
+        from integrations import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,55 @@
+"""The Changes page warns when a workflow has a channel that the target environment has no
+active integration for: that step will be skipped there."""
+
+from changes.diff import ChangeSet
+from tests.factories import IntegrationFactory, StepFactory, WorkflowFactory
+
+
+def workflow_warnings(tenant):
+    change_set = ChangeSet.compute(source=tenant.development, target=tenant.production)
+    [change] = [change for change in change_set.changes if change.type_key == "workflow"]
+    return [warning.message for warning in change.warnings if warning.kind == "channel_skipped"]
+
+
+def test_a_chat_step_without_a_chat_integration_downstream_is_warned_about(tenant, login):
+    workflow = WorkflowFactory(environment=tenant.development, identifier="deploys")
+    StepFactory(workflow=workflow, channel="chat", body="Deployed")
+    StepFactory(workflow=workflow, channel="in_app", body="Deployed")
+    IntegrationFactory(environment=tenant.development, channel="chat", provider_id="slack",
+                       credentials={}, primary=True)  # fmt: skip
+
+    assert workflow_warnings(tenant) == [
+        "Production has no active chat integration: this step will be skipped there."
+    ]
+    page = login(tenant.editor.user).get(tenant.url(tenant.development, "changes/")).content
+    assert "Production has no active chat integration: this step will be skipped there." in (
+        page.decode()
+    )
+
+
+def test_an_active_integration_downstream_silences_it_and_an_inactive_one_does_not(tenant):
+    workflow = WorkflowFactory(environment=tenant.development)
+    StepFactory(workflow=workflow, channel="sms", body="Code 1234")
+    inactive = IntegrationFactory(environment=tenant.production, channel="sms",
+                                  provider_id="twilio", credentials={}, active=False)  # fmt: skip
+    assert workflow_warnings(tenant) == [
+        "Production has no active SMS integration: this step will be skipped there."
+    ]
+    inactive.active = True
+    inactive.save()
+    assert workflow_warnings(tenant) == []
+
+
+def test_inactive_steps_are_not_warned_about(tenant):
+    workflow = WorkflowFactory(environment=tenant.development)
+    StepFactory(workflow=workflow, channel="email", active=False)
+    assert workflow_warnings(tenant) == []
+
+
+def test_the_target_is_read_once_for_all_changes(tenant, django_assert_num_queries):
+    for _ in range(5):
+        StepFactory(workflow=WorkflowFactory(environment=tenant.development), channel="email")
+    change_set = ChangeSet.compute(source=tenant.development, target=tenant.production)
+    with django_assert_num_queries(1):
+        warnings = [warning.kind for change in change_set.changes for warning in change.warnings]
+    assert warnings.count("channel_skipped") == 5
