@@ -18,8 +18,15 @@ from changes.models import Promotion
 from changes.services import changes_promote_all, environment_insert
 from environments.models import ApiKey, Environment
 from integrations.models import Integration
+from subscribers.models import Subscriber, Topic
 from tests.changes.conftest import build_content, sync
-from tests.factories import ApiKeyFactory, IntegrationFactory
+from tests.factories import (
+    ApiKeyFactory,
+    IntegrationFactory,
+    SubscriberFactory,
+    TopicFactory,
+    TopicSubscriptionFactory,
+)
 from workflows.models import Channel, Feed, Step, Workflow, WorkflowGroup
 
 QUIET_MS = 3_000
@@ -64,6 +71,9 @@ def chain(tenant) -> Chain:
     for environment in environments:
         ApiKeyFactory(environment=environment, name="Backend")
         IntegrationFactory(environment=environment, identifier="idle-mail")
+        subscriber = SubscriberFactory(environment=environment, subscriber_id="idle-ada")
+        topic = TopicFactory(environment=environment, key="idle-topic")
+        TopicSubscriptionFactory(topic=topic, subscriber=subscriber)
     return Chain(environments=environments, member_pk=tenant.viewer.pk)
 
 
@@ -101,6 +111,20 @@ def _ids_by_namespace(chain: Chain, environment: Environment) -> dict[str, dict]
             ).pk
         },
         "members": {"pk": chain.member_pk},
+        "subscribers": {
+            "public_id": Subscriber.unscoped_across_environments.get(
+                environment=environment, subscriber_id="idle-ada"
+            ).public_id,
+            "workflow_pk": workflow.pk,
+        },
+        "topics": {
+            "public_id": Topic.unscoped_across_environments.get(
+                environment=environment, key="idle-topic"
+            ).public_id,
+            "subscriber_public_id": Subscriber.unscoped_across_environments.get(
+                environment=environment, subscriber_id="idle-ada"
+            ).public_id,
+        },
         "integrations": {
             "provider_id": "nodemailer",
             "public_id": Integration.unscoped_across_environments.get(
