@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "workflows",
     "branding",
     "changes",
+    "subscribers",
     "api",
 ]
 
