@@ -35,7 +35,10 @@ INSTALLED_APPS = [
     "branding",
     "changes",
     "subscribers",
+    "activity",
     "api",
+    # The database backend of django.tasks, and its worker (`manage.py db_worker`).
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +112,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },
 }
+
+# Background work (the trigger pipeline) goes through django.tasks into the database; workers
+# (`manage.py db_worker`, as many as needed) take it from there. See README, "Workers".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
