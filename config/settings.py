@@ -37,9 +37,13 @@ INSTALLED_APPS = [
     "workflows",
     "branding",
     "changes",
+    "subscribers",
+    "activity",
     "api",
     "onboarding",
     "demo",
+    # The database backend of django.tasks, and its worker (`manage.py db_worker`).
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +119,10 @@ CACHES = {
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     CACHES["default"]["BACKEND"] = "config.caches.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 50_000)
+
+# Background work (the trigger pipeline) goes through django.tasks into the database; workers
+# (`manage.py db_worker`, as many as needed) take it from there. See README, "Workers".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -8,6 +8,13 @@ from accounts.models import Membership, Organization, Role, User
 from branding.models import Brand, Layout
 from environments.keys import digest_of, display_prefix_of, generate_secret
 from environments.models import ApiKey, Environment
+from subscribers.models import (
+    Subscriber,
+    SubscriberCredential,
+    SubscriberPreference,
+    Topic,
+    TopicSubscription,
+)
 from workflows.models import Channel, Feed, Step, Workflow, WorkflowGroup
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -135,3 +142,55 @@ class StepFactory(ScopedFactory):
     channel = Channel.IN_APP
     name = factory.Sequence(lambda n: f"Step {n}")
     body = "Hello {{ subscriber.firstName }}"
+
+
+class SubscriberFactory(ScopedFactory):
+    class Meta:
+        model = Subscriber
+
+    environment = factory.SubFactory(EnvironmentFactory)
+    subscriber_id = factory.Sequence(lambda n: f"user-{n}")
+    email = factory.LazyAttribute(lambda subscriber: f"{subscriber.subscriber_id}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+
+class SubscriberPreferenceFactory(ScopedFactory):
+    class Meta:
+        model = SubscriberPreference
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    environment = factory.SelfAttribute("subscriber.environment")
+    workflow = factory.SubFactory(
+        WorkflowFactory, environment=factory.SelfAttribute("..environment")
+    )
+
+
+class SubscriberCredentialFactory(ScopedFactory):
+    class Meta:
+        model = SubscriberCredential
+
+    subscriber = factory.SubFactory(SubscriberFactory)
+    environment = factory.SelfAttribute("subscriber.environment")
+    provider_id = "slack"
+    webhook_url = "https://hooks.slack.example/services/T000/B000/XXXX"
+
+
+class TopicFactory(ScopedFactory):
+    class Meta:
+        model = Topic
+
+    environment = factory.SubFactory(EnvironmentFactory)
+    key = factory.Sequence(lambda n: f"topic-{n}")
+    name = factory.Sequence(lambda n: f"Topic {n}")
+
+
+class TopicSubscriptionFactory(ScopedFactory):
+    class Meta:
+        model = TopicSubscription
+
+    topic = factory.SubFactory(TopicFactory)
+    environment = factory.SelfAttribute("topic.environment")
+    subscriber = factory.SubFactory(
+        SubscriberFactory, environment=factory.SelfAttribute("..environment")
+    )
