@@ -1,6 +1,8 @@
 """The ``/v1`` API: Novu-compatible routes over Herald's services and selectors.
 
-Every route runs through ``admit_with_api_key`` (size, key, rate limit, environment scope).
+Every route runs through ``admit_with_api_key`` (size, key, rate limit, environment scope),
+except the client-side routes (``/widgets``), which client apps call with a session token
+(``api.client_authentication``).
 Errors keep Novu's shape ``{statusCode, message, error}``; nothing a client sends becomes a 500.
 """
 
@@ -88,9 +90,11 @@ def http_error(request, exc):
 
 
 def _register_routers():
-    from api.routers import environments
+    from api.routers import environments, widgets
 
     api.add_router("/environments", environments.router)
+    api.add_router("/widgets", widgets.session_start_router)
+    api.add_router("/widgets", widgets.router)
 
 
 _register_routers()

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "corsheaders",
     "axes",
     # Serves its API docs' assets from the package's own static files, never a CDN.
     "ninja",
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its headers reach every answer of the client-side routes, refusals included.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -264,6 +267,18 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY el
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=100)
+
+# Client-side apps (/v1/widgets/, the in-app feed): a session token lasts this long.
+CLIENT_SESSION_SECONDS = env.int("CLIENT_SESSION_SECONDS", default=60 * 60)
+# CORS only for the client-side routes, and only for the origins an environment lists on its
+# API Keys page: `activity.cors` decides per request (a preflight names no environment, so it
+# passes for an origin that any environment lists; the request itself is checked against the
+# environment its token or Application Identifier names). No cookies cross: the token rides in
+# the Authorization header.
+CORS_URLS_REGEX = r"^/v1/widgets/"
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = 600
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
