@@ -40,8 +40,13 @@ def key_router(**kwargs) -> Router:
 
 
 def _field_of(location: list) -> str:
-    # Skip the parameter source ("body", "query", "path") and the payload's own name.
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "payload")]
+    # Skip the parameter source ("body", "query", "path") and the payload's own name, unless
+    # that name is all there is (a query parameter called ``payload``).
+    parts = [str(part) for part in location]
+    if parts and parts[0] in ("body", "query", "path"):
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in ("body", "query", "payload"):
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 

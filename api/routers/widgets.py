@@ -217,7 +217,7 @@ def feed(request, query: Query[FeedQuery]):
     subscriber = request.subscriber
     rows = selectors.inbox_messages(
         subscriber=subscriber,
-        feed_identifiers=query.feedIdentifier,
+        feed_identifiers=_ids(query.feedIdentifier),
         seen=query.seen,
         read=query.read,
         payload=_payload_filter(query.payload),
@@ -234,7 +234,7 @@ def feed(request, query: Query[FeedQuery]):
 
 def _count(request, query: CountQuery, **state) -> dict:
     rows = selectors.inbox_messages(
-        subscriber=request.subscriber, feed_identifiers=query.feedIdentifier, **state
+        subscriber=request.subscriber, feed_identifiers=_ids(query.feedIdentifier), **state
     )
     return {"data": {"count": selectors.inbox_count(rows, limit=query.limit)}}
 
@@ -309,8 +309,8 @@ def mark_as_word(request, body: MarkAsWordIn):
     return Status(201, _mark(request, body.messageId, **MARK_WORDS[body.markAs]))
 
 
-def _mark_all(request, body: MarkAllIn | None, *, read: bool):
-    feeds = _ids(body.feedId) if body else []
+def _mark_all(request, body: MarkAllIn, *, read: bool):
+    feeds = _ids(body.feedId)
     changed = services.inbox_mark_all(
         subscriber=request.subscriber,
         feed_identifiers=feeds or None,
@@ -325,7 +325,7 @@ def _mark_all(request, body: MarkAllIn | None, *, read: bool):
     response={201: Envelope[int], 400: Error, **SESSION_ERRORS},
     summary="Mark every unread message read (of some feeds, or all)",
 )
-def mark_all_read(request, body: MarkAllIn | None = None):
+def mark_all_read(request, body: MarkAllIn):
     return _mark_all(request, body, read=True)
 
 
@@ -334,7 +334,7 @@ def mark_all_read(request, body: MarkAllIn | None = None):
     response={201: Envelope[int], 400: Error, **SESSION_ERRORS},
     summary="Mark every unseen message seen (of some feeds, or all)",
 )
-def mark_all_seen(request, body: MarkAllIn | None = None):
+def mark_all_seen(request, body: MarkAllIn):
     return _mark_all(request, body, read=False)
 
 

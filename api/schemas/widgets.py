@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from activity.selectors import FEED_IDENTIFIERS_MAX, PAYLOAD_FILTER_MAX_BYTES
 from activity.services import MARK_AT_ONCE_MAX
@@ -49,7 +49,7 @@ class SessionOut(Schema):
 class FeedQuery(Schema):
     page: int = Field(0, ge=0, le=10_000)
     limit: int = Field(10, ge=1, le=100)
-    feedIdentifier: list[str] | None = Field(None, max_length=FEED_IDENTIFIERS_MAX)
+    feedIdentifier: str | None = Field(None, max_length=80, description="One feed's identifier.")
     seen: bool | None = None
     read: bool | None = None
     payload: str | None = Field(
@@ -63,7 +63,7 @@ class FeedQuery(Schema):
 
 
 class CountQuery(Schema):
-    feedIdentifier: list[str] | None = Field(None, max_length=FEED_IDENTIFIERS_MAX)
+    feedIdentifier: str | None = Field(None, max_length=80, description="One feed's identifier.")
     limit: int = Field(100, ge=1, le=100, description="Count up to this many (clients show 99+).")
 
 
@@ -130,8 +130,22 @@ class MarkAsWordIn(Schema):
     markAs: Literal["read", "seen", "unread", "unseen"]
 
 
-class MarkAllIn(Schema):
-    feedId: IdOrIds | None = Field(None, description="Feed identifiers; every feed without.")
+class ObjectIn(Schema):
+    """A body that must be a JSON object: ninja's schemas read attributes of any value, so a
+    list would pass for a body whose fields are all optional."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value):
+        if not isinstance(getattr(value, "_obj", value), dict):
+            raise ValueError("Send a JSON object.")
+        return value
+
+
+class MarkAllIn(ObjectIn):
+    feedId: IdOrIds | None = Field(
+        None, description=f"Feed identifiers, at most {FEED_IDENTIFIERS_MAX}; every feed without."
+    )
 
 
 class DeletedOut(Schema):
@@ -168,7 +182,7 @@ class PreferenceChannelIn(Schema):
     enabled: bool
 
 
-class PreferenceIn(Schema):
+class PreferenceIn(ObjectIn):
     channel: PreferenceChannelIn | None = None
     enabled: bool | None = None
 
