@@ -1,9 +1,14 @@
-from environments.models import ApiKey, Environment
+from environments.models import ApiKey, ClientOrigin, Environment
 
 
 def api_key_list():
     """Keys of the environment in scope, newest first, with their creators."""
     return ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+
+
+def client_origin_list() -> list[ClientOrigin]:
+    """Origins the environment in scope allows for client-side apps."""
+    return list(ClientOrigin.objects.order_by("origin"))
 
 
 def api_key_get(*, pk: int) -> ApiKey:
