@@ -172,7 +172,7 @@ def notification_page(
     filters: NotificationFilters,
     after: str | None = None,
     before: str | None = None,
-    size: int = NOTIFICATIONS_PER_PAGE,
+    size: int | None = None,
 ) -> KeysetPage:
     """One page of the Activity list, with each row's subscriber and transactionId."""
     rows = (
@@ -193,7 +193,7 @@ def notification_page(
             "trigger__environment_id",
         )
     )
-    return keyset_page(rows, after=after, before=before, size=size)
+    return keyset_page(rows, after=after, before=before, size=size or NOTIFICATIONS_PER_PAGE)
 
 
 # One notification ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ environment_urlpatterns = [
     path("layouts/", include("branding.urls")),
     path("brand/", include(brand_urlpatterns)),
     path("changes/", include("changes.urls")),
+    path("activity/", include("activity.urls")),
     path("api-keys/", include("environments.urls")),
     path("members/", include(members_urlpatterns)),
 ]
