@@ -3,6 +3,8 @@ drawn as SVG with a title, a description and a table."""
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from activity.charts import bar_chart
@@ -12,13 +14,15 @@ from environments.scoping import environment_scope
 from tests.activity.seeding import notification_seed
 
 
+def _aggregates(queries) -> int:
+    return sum("GROUP BY" in query["sql"] for query in queries.captured_queries)
+
+
 def _at(days_ago: int) -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=days_ago)
 
 
-def test_counts_per_day_and_status_in_one_query_each(
-    tenant, other_tenant, django_assert_num_queries
-):
+def test_counts_per_day_and_status_in_one_query_each(tenant, other_tenant):
     notification_seed(environment=tenant.development, created_at=_at(0))
     notification_seed(environment=tenant.development, created_at=_at(0), email=False)
     notification_seed(environment=tenant.development, created_at=_at(3))
@@ -30,10 +34,10 @@ def test_counts_per_day_and_status_in_one_query_each(
     ).update(status="error")
     today = timezone.localdate()
     with environment_scope(tenant.development):
-        with django_assert_num_queries(1):
+        with CaptureQueriesContext(connection) as queries:
             triggers = trigger_daily_counts()
-        with django_assert_num_queries(1):
             messages = message_daily_counts()
+        assert _aggregates(queries) == 2
     assert triggers.days[0] == today - datetime.timedelta(days=13) and triggers.days[-1] == today
     assert triggers.counts[today] == {"received": 0, "processed": 2, "canceled": 0}
     assert triggers.total_of(today - datetime.timedelta(days=3)) == 1
@@ -84,3 +88,18 @@ def test_an_empty_chart_still_draws_its_axes(client, login, tenant):
     page = client.get(tenant.url(tenant.production)).content.decode()
     assert "0 messages over the last 14 days" in page
     assert 'class="chart__grid"' in page
+
+
+def test_past_days_come_from_the_cache_and_today_is_counted_live(tenant):
+    notification_seed(environment=tenant.development, created_at=_at(2))
+    with environment_scope(tenant.development):
+        trigger_daily_counts()
+        notification_seed(environment=tenant.development, created_at=_at(0))
+        with CaptureQueriesContext(connection) as queries:
+            counts = trigger_daily_counts()
+    assert _aggregates(queries) == 1
+    today = timezone.localdate()
+    assert counts.total_of(today) == 1
+    assert counts.total_of(today - datetime.timedelta(days=2)) == 1
+    with environment_scope(tenant.production):
+        assert trigger_daily_counts().total == 0
