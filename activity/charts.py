@@ -54,7 +54,8 @@ class BarChart:
     width: int = WIDTH
     height: int = HEIGHT
     plot_left: int = AXIS_LEFT
-    plot_bottom: float = HEIGHT - AXIS_BOTTOM
+    axis_label_x: int = AXIS_LEFT - 6
+    day_label_y: int = HEIGHT - 6
 
     @property
     def legend(self) -> list[tuple[str, str, int]]:
@@ -95,19 +96,29 @@ def bar_chart(counts: DailyCounts, *, title: str, noun: str) -> BarChart:
                 continue
             height = plot_height * count / top_value
             y -= height
-            segments.append(Segment(status, label, count, x, y, width, height))
+            segments.append(
+                Segment(
+                    status,
+                    label,
+                    count,
+                    round(x, 1),
+                    round(y, 1),
+                    round(width, 1),
+                    round(height, 1),
+                )
+            )
         bars.append(
             Bar(
                 day=day,
                 total=counts.total_of(day),
                 counts=[counts.counts[day][status] for status, _ in counts.statuses],
                 segments=segments,
-                label_x=x + width / 2,
+                label_x=round(x + width / 2, 1),
                 show_label=index % 2 == (len(counts.days) - 1) % 2,
             )
         )
     grid = [
-        GridLine(value=value, y=bottom - plot_height * value / top_value)
+        GridLine(value=value, y=round(bottom - plot_height * value / top_value, 1))
         for value in (0, top_value // 2, top_value)
         if value or top_value
     ]

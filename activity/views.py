@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
@@ -35,7 +36,15 @@ def notification_index(request, organization_slug, environment_slug):
     page = selectors.notification_page(
         filters=filters, after=request.GET.get("after"), before=request.GET.get("before")
     )
-    context = {"form": form, "filters": filters, "page": page, **_page_links(page, form.query())}
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        # Rows link to ``<activity_url><public_id>/`` and ``<activity_url>subscribers/<id>/``
+        # (see urls.py): one reverse() for the page instead of two per row.
+        "activity_url": reverse("activity:index", kwargs=request.environment.url_kwargs),
+        **_page_links(page, form.query()),
+    }
     template = "activity/index.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
