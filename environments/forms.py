@@ -31,10 +31,10 @@ class ApiKeyRotateForm(forms.Form):
 class ClientOriginsForm(forms.Form):
     origins = forms.CharField(
         required=False,
-        label="Allowed origins",
+        label="Origins, one per line",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://app.example.com"}),
         help_text=(
-            "One per line, like https://app.example.com or http://localhost:3000: the web apps "
+            "Like https://app.example.com or http://localhost:3000: the web apps "
             "whose pages may call this environment's client-side routes from a browser."
         ),
     )

@@ -21,10 +21,7 @@ from tests.factories import (
 )
 from workflows.models import Channel, Workflow
 
-EMAIL_HTML = (
-    "<html><body><h1>Welcome, Ada</h1><p>Your order <b>1042</b> shipped.</p>"
-    "<script>document.title = 'ran'</script></body></html>"
-)
+EMAIL_HTML = "<html><body><h1>Welcome, Ada</h1><p>Your order <b>1042</b> shipped.</p></body></html>"
 
 
 def _workflow(environment, identifier: str) -> Workflow:
