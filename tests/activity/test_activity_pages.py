@@ -337,3 +337,12 @@ def test_viewers_read_activity(client, login, tenant):
         client.get(_activity(tenant, tenant.production, f"{notification.public_id}/")).status_code
         == 200
     )
+
+
+def test_htmx_filters_answer_only_the_results(client, admin, tenant):
+    notification_seed(environment=tenant.development, subscriber_id="ada")
+    response = client.get(_activity(tenant), {"subscriber": "ada"}, headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert page.lstrip().startswith('<div id="activity-results"')
+    assert _rows(response) == 1
+    assert "<html" not in page and "activity-chart" not in page

@@ -204,3 +204,14 @@ def test_session_starts_are_rate_limited_per_client_address(widgets, tenant, set
     )
     assert response.status_code == 429
     assert response["Retry-After"]
+
+
+def test_the_policy_lets_a_client_session_write_only_runtime_data_of_its_environment(tenant):
+    from environments.policy import ClientSession, Write, allows
+
+    session = ClientSession(environment_id=tenant.production.pk, subscriber_id="ada")
+    assert allows(Write.RUNTIME, environment=tenant.production, actor=session)
+    assert not allows(Write.RUNTIME, environment=tenant.development, actor=session)
+    for write in (Write.CONTENT, Write.SETTINGS, Write.MEMBERS):
+        assert not allows(write, environment=tenant.production, actor=session)
+    assert not allows(Write.PROMOTION, environment=tenant.development, actor=session)
