@@ -311,6 +311,8 @@ def mark_as_word(request, body: MarkAsWordIn):
 
 def _mark_all(request, body: MarkAllIn, *, read: bool):
     feeds = _ids(body.feedId)
+    if len(feeds) > selectors.FEED_IDENTIFIERS_MAX:
+        raise ApiError(400, f"feedId: name at most {selectors.FEED_IDENTIFIERS_MAX} feeds.")
     changed = services.inbox_mark_all(
         subscriber=request.subscriber,
         feed_identifiers=feeds or None,

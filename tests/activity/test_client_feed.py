@@ -205,6 +205,14 @@ def test_mark_all_read_and_seen(widgets, tenant, token):
     assert set(_in_app(tenant.development, "grace").values_list("seen", "read")) == {(False, False)}
 
 
+def test_mark_all_names_at_most_ten_feeds(widgets, token):
+    response = widgets.send(
+        "post", "/messages/read", {"feedId": [f"feed-{n}" for n in range(11)]}, token=token
+    )
+    assert response.status_code == 400
+    assert "feedId" in response.json()["message"]
+
+
 def test_delete_a_message(widgets, tenant, token):
     notification_seed(environment=tenant.development, email=False)
     notification_seed(environment=tenant.development, subscriber_id="grace", email=False)
