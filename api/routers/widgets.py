@@ -7,8 +7,6 @@ environment. See ``api.client_authentication`` for admission and ``activity.sess
 token.
 """
 
-import uuid
-
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import Http404
@@ -47,11 +45,12 @@ from api.schemas.widgets import (
     SessionOut,
 )
 from branding.models import Brand
+from branding.selectors import brand_of_scope
 from environments.cors import origin_refused
 from environments.scoping import environment_scope
 from subscribers.selectors import EffectivePreference, subscriber_preferences
 from subscribers.services import SubscriberProfile, preference_update
-from workflows.models import Feed, Workflow
+from workflows.models import Workflow
 
 session_start_router = Router(tags=["Client-side apps"], auth=None)
 session_start_router.add_decorator(admit_client_app, mode="view")
@@ -87,15 +86,12 @@ def profile_out(subscriber) -> dict:
 
 def _content_ids(messages) -> tuple[dict, dict]:
     """API ids of the messages' workflows and feeds, by origin id: two queries a page."""
-    workflows = {
-        origin: content_api_id(row) for origin, row in selectors.workflows_of(messages).items()
-    }
-    feed_origins = {message.feed_origin_id for message in messages if message.feed_origin_id}
-    feeds = {
-        feed.origin_id: content_api_id(feed)
-        for feed in (Feed.objects.filter(origin_id__in=feed_origins) if feed_origins else [])
-    }
-    return workflows, feeds
+    workflows = selectors.workflows_of(messages)
+    feeds = selectors.feeds_of(messages)
+    return (
+        {origin: content_api_id(row) for origin, row in workflows.items()},
+        {origin: content_api_id(row) for origin, row in feeds.items()},
+    )
 
 
 def inbox_messages_out(messages, *, subscriber) -> list[dict]:
@@ -385,9 +381,10 @@ def preferences(request):
 
 
 def _workflow_or_404(workflow_id: str) -> Workflow:
+    """The workflow whose API ``_id`` (see ``content_api_id``) is ``workflow_id``."""
     try:
-        return Workflow.objects.get(origin_id=uuid.UUID(workflow_id))
-    except (ValueError, Workflow.DoesNotExist) as missing:
+        return selectors.workflow_by_origin(origin_id=workflow_id)
+    except Workflow.DoesNotExist as missing:
         raise Http404(f"Workflow {workflow_id} was not found.") from missing
 
 
@@ -418,7 +415,7 @@ def preference_change(request, workflow_id: str, body: PreferenceIn):
 )
 def organization(request):
     organization = request.environment.organization
-    brand = Brand.objects.first() or Brand()
+    brand = brand_of_scope() or Brand()
     logo = request.build_absolute_uri(brand.logo.url) if brand.logo else None
     return {
         "data": {
