@@ -464,9 +464,24 @@ def inbox_count(rows: QuerySet[Message], *, limit: int) -> int:
 def workflows_of(messages: list[Message]) -> dict[uuid.UUID, Workflow]:
     """The workflows of these messages, by origin id (one query)."""
     origins = {message.workflow_origin_id for message in messages}
-    return {
-        workflow.origin_id: workflow for workflow in Workflow.objects.filter(origin_id__in=origins)
-    }
+    return {row.origin_id: row for row in Workflow.objects.filter(origin_id__in=origins)}
+
+
+def feeds_of(messages: list[Message]) -> dict[uuid.UUID, Feed]:
+    """The feeds these messages were posted into, by origin id (one query, none without)."""
+    origins = {message.feed_origin_id for message in messages if message.feed_origin_id}
+    if not origins:
+        return {}
+    return {row.origin_id: row for row in Feed.objects.filter(origin_id__in=origins)}
+
+
+def workflow_by_origin(*, origin_id) -> Workflow:
+    """``Workflow.DoesNotExist`` for an unknown or malformed id."""
+    try:
+        origin_id = uuid.UUID(str(origin_id))
+    except ValueError as malformed:
+        raise Workflow.DoesNotExist("No such workflow.") from malformed
+    return Workflow.objects.get(origin_id=origin_id)
 
 
 # A subscriber on the dashboard ----------------------------------------------------------------

@@ -91,6 +91,10 @@ def test_feed_filters_by_feed_seen_read_and_payload(widgets, tenant, token):
         return [item["content"] for item in response.json()["data"]]
 
     assert contents(feedIdentifier="news") == ["In news"]
+    (in_news,) = widgets.get("/notifications/feed", token=token, feedIdentifier="news").json()[
+        "data"
+    ]
+    assert in_news["_feedId"] == str(news.origin_id)
     assert contents(feedIdentifier="unknown") == []
     assert contents(seen="true") == ["Plain"]
     assert contents(seen="false") == ["In news"]
