@@ -1,6 +1,8 @@
 """The ``/v1`` API: Novu-compatible routes over Herald's services and selectors.
 
-Every route runs through ``admit_with_api_key`` (size, key, rate limit, environment scope).
+Every route runs through ``admit_with_api_key`` (size, key, rate limit, environment scope),
+except the client-side routes (``/widgets``), which client apps call with a session token
+(``api.client_authentication``).
 Errors keep Novu's shape ``{statusCode, message, error}``; nothing a client sends becomes a 500.
 """
 
@@ -111,6 +113,7 @@ def _register_routers():
         notification_templates,
         subscribers,
         topics,
+        widgets,
     )
 
     api.add_router("/environments", environments.router)
@@ -122,6 +125,8 @@ def _register_routers():
     api.add_router("/subscribers", subscribers.router)
     api.add_router("/topics", topics.router)
     api.add_router("/integrations", integrations.router)
+    api.add_router("/widgets", widgets.session_start_router)
+    api.add_router("/widgets", widgets.router)
 
 
 _register_routers()

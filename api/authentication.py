@@ -34,14 +34,21 @@ def _body_too_large(request) -> bool:
     return length > settings.API_MAX_BODY_BYTES
 
 
+def body_too_large_response(request):
+    """The 413 answer for a body over ``API_MAX_BODY_BYTES``, or None."""
+    if not _body_too_large(request):
+        return None
+    limit_kb = settings.API_MAX_BODY_BYTES // 1024
+    return error_response(413, f"The request body is larger than {limit_kb} KB.")
+
+
 def admit_with_api_key(run):
     """Wrap an operation: 413, 401 and 429 in Novu's shape, else run it in the key's scope."""
 
     @wraps(run)
     def admitted(request, *args, **kwargs):
-        if _body_too_large(request):
-            limit_kb = settings.API_MAX_BODY_BYTES // 1024
-            return error_response(413, f"The request body is larger than {limit_kb} KB.")
+        if refused := body_too_large_response(request):
+            return refused
         api_key = api_key_authenticate(secret=_presented_secret(request))
         if api_key is None:
             return error_response(

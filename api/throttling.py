@@ -8,10 +8,12 @@ processes can never take more than the bucket holds.
 """
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -76,4 +78,33 @@ def rate_limit_take(*, api_key: ApiKey, now: datetime | None = None) -> Decision
         remaining=0,
         reset_seconds=math.ceil(_seconds(tat - now)),
         retry_after=max(1, math.ceil(retry_after)),
+    )
+
+
+def bucket_rate_limit_take(*, bucket: str, now: float | None = None) -> Decision:
+    """The same token bucket for callers without a key row (client-side sessions, by subscriber
+    or by client address), kept in the shared cache. A read and a write, without a lock: racing
+    processes may pass a request or two beyond the limit, never more than they race."""
+    burst = settings.API_RATE_LIMIT_BURST
+    interval = 60.0 / settings.API_RATE_LIMIT_PER_MINUTE
+    now = time.time() if now is None else now
+    key = f"herald:rate:{bucket}"
+    tat = max(float(cache.get(key, 0.0)), now)
+    latest_allowed_tat = now + interval * burst - interval
+    if tat > latest_allowed_tat:
+        return Decision(
+            allowed=False,
+            limit=burst,
+            remaining=0,
+            reset_seconds=math.ceil(tat - now),
+            retry_after=max(1, math.ceil(tat - latest_allowed_tat)),
+        )
+    new_tat = tat + interval
+    cache.set(key, new_tat, timeout=math.ceil(new_tat - now) + 1)
+    return Decision(
+        allowed=True,
+        limit=burst,
+        remaining=max(0, burst - math.ceil((new_tat - now) / interval)),
+        reset_seconds=math.ceil(new_tat - now),
+        retry_after=0,
     )

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "corsheaders",
     "axes",
     # Serves its API docs' assets from the package's own static files, never a CDN.
     "ninja",
@@ -41,12 +42,17 @@ INSTALLED_APPS = [
     "changes",
     "subscribers",
     "integrations",
+    "activity",
     "api",
     "onboarding",
     "demo",
+    # The database backend of django.tasks, and its worker (`manage.py db_worker`).
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
+    # First, so that its headers reach every answer of the client-side routes, refusals included.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,6 +125,10 @@ CACHES = {
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     CACHES["default"]["BACKEND"] = "config.caches.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 50_000)
+
+# Background work (the trigger pipeline) goes through django.tasks into the database; workers
+# (`manage.py db_worker`, as many as needed) take it from there. See README, "Workers".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -287,6 +297,17 @@ INTEGRATION_ALLOW_PRIVATE_NETWORKS = env.bool("INTEGRATION_ALLOW_PRIVATE_NETWORK
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
 DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=30.0)
 DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0)
+# Client-side apps (/v1/widgets/, the in-app feed): a session token lasts this long.
+CLIENT_SESSION_SECONDS = env.int("CLIENT_SESSION_SECONDS", default=60 * 60)
+# CORS only for the client-side routes, and only for the origins an environment lists on its
+# API Keys page: `activity.cors` decides per request (a preflight names no environment, so it
+# passes for an origin that any environment lists; the request itself is checked against the
+# environment its token or Application Identifier names). No cookies cross: the token rides in
+# the Authorization header.
+CORS_URLS_REGEX = r"^/v1/widgets/"
+CORS_ALLOWED_ORIGINS: list[str] = []
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = 600
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

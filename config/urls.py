@@ -17,6 +17,7 @@ environment_urlpatterns = [
     path("changes/", include("changes.urls")),
     path("subscribers/", include("subscribers.urls")),
     path("topics/", include(topic_urlpatterns)),
+    path("activity/", include("activity.urls")),
     path("api-keys/", include("environments.urls")),
     path("integrations/", include("integrations.urls")),
     path("members/", include(members_urlpatterns)),

@@ -26,3 +26,18 @@ class ApiKeyRotateForm(forms.Form):
 
     def grace_period(self):
         return ROTATION_GRACE_PERIODS[self.cleaned_data["grace"]]
+
+
+class ClientOriginsForm(forms.Form):
+    origins = forms.CharField(
+        required=False,
+        label="Origins, one per line",
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://app.example.com"}),
+        help_text=(
+            "Like https://app.example.com or http://localhost:3000: the web apps "
+            "whose pages may call this environment's client-side routes from a browser."
+        ),
+    )
+
+    def origin_list(self) -> list[str]:
+        return self.cleaned_data["origins"].split()

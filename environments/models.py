@@ -36,6 +36,13 @@ class Environment(models.Model):
         max_length=32, unique=True, default=new_application_identifier, editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Client-side apps (the in-app feed): with HMAC on, a session names a subscriber only with
+    # ``HMAC-SHA256(secret, subscriberId)`` computed by the customer's backend. The secret is a
+    # Fernet token (``environments.secrets``): Herald must read it back to verify hashes.
+    client_hmac_enabled = models.BooleanField("HMAC for client sessions", default=False)
+    client_hmac_secret = models.TextField(blank=True, editable=False)
+    # Sessions started before this moment end: after a rotation the old hashes are worthless.
+    client_hmac_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -115,6 +122,31 @@ class PromotableModel(EnvironmentScopedModel):
         """Note who changed this entity and when (the Changes page shows it); does not save."""
         self.updated_by = user_of(actor)
         self.updated_at = timezone.now()
+
+
+ORIGIN_MAX_LENGTH = 200
+CLIENT_ORIGINS_MAX = 20
+
+
+class ClientOrigin(EnvironmentScopedModel):
+    """A web origin (``https://app.example.com``) whose pages may call the client-side routes
+    (``/v1/widgets/``) of this environment from a browser (CORS)."""
+
+    origin = models.CharField(max_length=ORIGIN_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["origin"]
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "origin"], name="client_origin_per_env"),
+        ]
+        indexes = [
+            # A preflight names no environment: "is it listed anywhere" reads this index.
+            models.Index(fields=["origin"], name="client_origin_lookup"),
+        ]
+
+    def __str__(self):
+        return self.origin
 
 
 def user_of(actor):

@@ -14,11 +14,13 @@ Four questions, each answered once with its message:
 - ``Write.PROMOTION``: promote this environment's changes into its downstream. Admins and
   editors, or an API key of the source environment; the environment needs a downstream.
 
-An actor is a signed-in member (a ``Membership``) or an ``ApiKey``: the API asks the same
-questions with the key that authenticated the request, which has no membership. Views declare
-the kind of write they do with ``@writes(...)``; the middleware refuses unsafe methods in a
-read-only environment for any view that declares nothing; templates read ``may`` from the
-context processor; services call ``require`` again.
+An actor is a signed-in member (a ``Membership``), an ``ApiKey`` (the API asks the same
+questions with the key that authenticated the request, which has no membership), or a
+``ClientSession``: a subscriber in a client-side app (the in-app feed), which writes its own
+runtime data (seen and read marks, its preferences) in its environment and nothing else.
+Views declare the kind of write they do with ``@writes(...)``; the middleware refuses unsafe
+methods in a read-only environment for any view that declares nothing; templates read ``may``
+from the context processor; services call ``require`` again.
 """
 
 from dataclasses import dataclass
@@ -39,6 +41,15 @@ class Write(StrEnum):
     MEMBERS = MEMBERS_WRITE_KIND
     # A POST that writes nothing (a preview): allowed everywhere, to everyone who may read.
     NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class ClientSession:
+    """A subscriber acting through a client-side app, admitted by the Application Identifier
+    (and the environment's HMAC when it is on). ``subscriber_id`` is the client's own ID."""
+
+    environment_id: object
+    subscriber_id: str
 
 
 class WriteRefused(PermissionDenied):
@@ -105,6 +116,10 @@ def refusal(write: Write, *, environment, actor) -> WriteRefused | None:
         return WriteRefused(f"{environment.name} has no downstream environment to promote into.")
     if _is_api_key_of(actor, environment) and write is not Write.MEMBERS:
         return None
+    if isinstance(actor, ClientSession):
+        if write is Write.RUNTIME and actor.environment_id == environment.pk:
+            return None
+        return WriteRefused("A client-side session writes only its own subscriber's data.")
     if write is Write.RUNTIME and environment.is_read_only:
         return WriteRefused(
             f"{environment.name}'s runtime data comes from your backend through the API. "

@@ -1,7 +1,7 @@
 from django.db.models import Q
 from django.utils import timezone
 
-from environments.models import ApiKey, Environment
+from environments.models import ApiKey, ClientOrigin, Environment
 
 
 def api_key_list():
@@ -16,6 +16,11 @@ def api_key_usable_list():
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .order_by("-created_at", "-pk")
     )
+
+
+def client_origin_list() -> list[ClientOrigin]:
+    """Origins the environment in scope allows for client-side apps."""
+    return list(ClientOrigin.objects.order_by("origin"))
 
 
 def api_key_get(*, pk: int) -> ApiKey:

@@ -1,5 +1,9 @@
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -9,8 +13,16 @@ from django.utils import timezone
 from accounts.models import Organization
 from environments import policy
 from environments.keys import digest_of, display_prefix_of, generate_secret
-from environments.models import ApiKey, Environment, user_of
+from environments.models import (
+    CLIENT_ORIGINS_MAX,
+    ORIGIN_MAX_LENGTH,
+    ApiKey,
+    ClientOrigin,
+    Environment,
+    user_of,
+)
 from environments.policy import Write
+from environments.secrets import SecretUnreadable, secret_decrypt, secret_encrypt
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -144,3 +156,143 @@ def save_or_refuse_clash(instance, *, field: str, message: str):
     except IntegrityError as clash:
         raise Conflict({field: message}) from clash
     return instance
+
+
+# Client-side apps: HMAC sessions and allowed origins -------------------------------------------
+
+CLIENT_HMAC_SECRET_PREFIX = "herald_hmac_"
+
+
+@dataclass(frozen=True)
+class IssuedHmacSecret:
+    """An HMAC secret at the one moment it is shown: right after it was made."""
+
+    environment: Environment
+    secret: str
+
+
+def _locked_environment(environment: Environment) -> Environment:
+    return Environment.objects.select_for_update().get(pk=environment.pk)
+
+
+def _new_hmac_secret(locked: Environment, now) -> IssuedHmacSecret:
+    secret = CLIENT_HMAC_SECRET_PREFIX + secrets.token_urlsafe(32)
+    locked.client_hmac_secret = secret_encrypt(secret)
+    locked.client_hmac_changed_at = now
+    return IssuedHmacSecret(environment=locked, secret=secret)
+
+
+@transaction.atomic
+def client_hmac_enable(*, environment: Environment, actor) -> IssuedHmacSecret | None:
+    """Require an HMAC hash from client sessions. Returns the secret when one had to be made
+    (the first time); an environment that had one keeps it, so backends need no change."""
+    _require_admin(actor=actor, environment=environment)
+    locked = _locked_environment(environment)
+    now = timezone.now()
+    issued = None if locked.client_hmac_secret else _new_hmac_secret(locked, now)
+    locked.client_hmac_enabled = True
+    # Sessions started without a hash end now.
+    locked.client_hmac_changed_at = now
+    locked.save(
+        update_fields=["client_hmac_enabled", "client_hmac_secret", "client_hmac_changed_at"]
+    )
+    return issued
+
+
+@transaction.atomic
+def client_hmac_disable(*, environment: Environment, actor) -> Environment:
+    """Stop requiring the hash. The secret is kept for when HMAC is turned on again."""
+    _require_admin(actor=actor, environment=environment)
+    locked = _locked_environment(environment)
+    locked.client_hmac_enabled = False
+    locked.save(update_fields=["client_hmac_enabled"])
+    return locked
+
+
+@transaction.atomic
+def client_hmac_rotate(*, environment: Environment, actor) -> IssuedHmacSecret:
+    """A new secret at once: hashes of the old one stop working, and so do the sessions they
+    started. (No grace period: a leaked secret lets anyone read any subscriber's feed.)"""
+    _require_admin(actor=actor, environment=environment)
+    locked = _locked_environment(environment)
+    issued = _new_hmac_secret(locked, timezone.now())
+    locked.save(update_fields=["client_hmac_secret", "client_hmac_changed_at"])
+    return issued
+
+
+def client_hmac_expected(*, environment: Environment, subscriber_id: str) -> str:
+    """``HMAC-SHA256(secret, subscriberId)`` in hex; ``SecretUnreadable`` if the secret cannot
+    be decrypted with the configured keys."""
+    secret = secret_decrypt(environment.client_hmac_secret)
+    return hmac.new(secret.encode(), subscriber_id.encode(), hashlib.sha256).hexdigest()
+
+
+def client_hmac_matches(*, environment: Environment, subscriber_id: str, given: str) -> bool:
+    if not environment.client_hmac_secret or not isinstance(given, str):
+        return False
+    try:
+        expected = client_hmac_expected(environment=environment, subscriber_id=subscriber_id)
+    except SecretUnreadable:
+        return False
+    return hmac.compare_digest(expected, given.strip().lower())
+
+
+def origin_problem(origin: str) -> str | None:
+    """Why ``origin`` is not a web origin (``scheme://host[:port]``), or None."""
+    if len(origin) > ORIGIN_MAX_LENGTH:
+        return f"Keep each origin to {ORIGIN_MAX_LENGTH} characters."
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        return f"“{origin}” is not an origin."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"“{origin}” is not an origin: write it as https://app.example.com."
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return (
+            f"“{origin}” has more than an origin: leave out the path, like https://app.example.com."
+        )
+    return None
+
+
+def origin_normalized(origin: str) -> str:
+    parts = urlsplit(origin.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+@transaction.atomic
+def client_origins_set(*, environment: Environment, origins: list[str], actor) -> list[str]:
+    """Replace the origins allowed to call the client-side routes from a browser. Each is
+    ``scheme://host[:port]``; ValidationError names the first one that is not."""
+    _require_admin(actor=actor, environment=environment)
+    wanted = list(dict.fromkeys(origin.strip() for origin in origins if origin.strip()))
+    for origin in wanted:
+        problem = origin_problem(origin)
+        if problem:
+            raise ValidationError({"origins": problem})
+    wanted = list(dict.fromkeys(origin_normalized(origin) for origin in wanted))
+    if len(wanted) > CLIENT_ORIGINS_MAX:
+        raise ValidationError({"origins": f"List at most {CLIENT_ORIGINS_MAX} origins."})
+    _locked_environment(environment)  # concurrent edits apply one after the other
+    stored = ClientOrigin.unscoped_across_environments.filter(environment=environment)
+    stored.exclude(origin__in=wanted).delete()
+    ClientOrigin.unscoped_across_environments.bulk_create(
+        [ClientOrigin(environment=environment, origin=origin) for origin in wanted],
+        ignore_conflicts=True,
+    )
+    return sorted(wanted)
+
+
+def client_origin_allowed(*, origin: str, environment_id=None) -> bool:
+    """Whether ``environment_id`` lists ``origin``; without an environment (a CORS preflight,
+    which carries no credentials), whether any environment lists it."""
+    if not origin or len(origin) > ORIGIN_MAX_LENGTH or not is_storable_origin(origin):
+        return False
+    listed = ClientOrigin.unscoped_across_environments.filter(origin=origin_normalized(origin))
+    if environment_id is not None:
+        listed = listed.filter(environment_id=environment_id)
+    return listed.exists()
+
+
+def is_storable_origin(origin: str) -> bool:
+    return "\x00" not in origin and origin.isprintable()

@@ -1,10 +1,13 @@
 """A factory per model. Scoped factories create through the unscoped manager, so tests can
 build any environment's rows without entering its scope."""
 
+import uuid
+
 import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import Membership, Organization, Role, User
+from activity.models import ExecutionLog, Job, Message, Notification, Trigger
 from branding.models import Brand, Layout
 from environments.keys import digest_of, display_prefix_of, generate_secret
 from environments.models import ApiKey, Environment
@@ -229,3 +232,75 @@ class IntegrationFactory(ScopedFactory):
         integration.store_credentials(credentials or {})
         integration.save(force_insert=True)
         return integration
+
+
+# Activity: what the pipeline writes. Tests create it directly (the pipeline is not needed to
+# read it); ``tests.activity.seeding.notification_seed`` builds a whole notification.
+
+
+class TriggerFactory(ScopedFactory):
+    class Meta:
+        model = Trigger
+
+    environment = factory.SubFactory(EnvironmentFactory)
+    transaction_id = factory.Sequence(lambda n: f"transaction-{n}")
+    workflow_origin_id = factory.LazyFunction(uuid.uuid4)
+    workflow_identifier = "welcome"
+    payload = factory.LazyFunction(dict)
+    status = Trigger.Status.PROCESSED
+
+
+class NotificationFactory(ScopedFactory):
+    class Meta:
+        model = Notification
+
+    trigger = factory.SubFactory(TriggerFactory)
+    environment = factory.SelfAttribute("trigger.environment")
+    subscriber = factory.SubFactory(
+        SubscriberFactory, environment=factory.SelfAttribute("..environment")
+    )
+    workflow_origin_id = factory.SelfAttribute("trigger.workflow_origin_id")
+    workflow_identifier = factory.SelfAttribute("trigger.workflow_identifier")
+    workflow_name = "Welcome"
+    channels = factory.LazyFunction(lambda: ["in_app"])
+    status = Notification.Status.COMPLETED
+
+
+class JobFactory(ScopedFactory):
+    class Meta:
+        model = Job
+
+    notification = factory.SubFactory(NotificationFactory)
+    environment = factory.SelfAttribute("notification.environment")
+    step_origin_id = factory.LazyFunction(uuid.uuid4)
+    step_name = "In-app"
+    channel = Channel.IN_APP
+    status = Job.Status.COMPLETED
+
+
+class MessageFactory(ScopedFactory):
+    class Meta:
+        model = Message
+
+    job = factory.SubFactory(JobFactory)
+    notification = factory.SelfAttribute("job.notification")
+    environment = factory.SelfAttribute("job.environment")
+    subscriber = factory.SelfAttribute("notification.subscriber")
+    channel = factory.SelfAttribute("job.channel")
+    workflow_origin_id = factory.SelfAttribute("notification.workflow_origin_id")
+    workflow_identifier = factory.SelfAttribute("notification.workflow_identifier")
+    content = "Hello"
+    payload = factory.SelfAttribute("notification.trigger.payload")
+
+
+class ExecutionLogFactory(ScopedFactory):
+    class Meta:
+        model = ExecutionLog
+
+    notification = factory.SubFactory(NotificationFactory)
+    trigger = factory.SelfAttribute("notification.trigger")
+    environment = factory.SelfAttribute("notification.environment")
+    stage = ExecutionLog.Stage.MESSAGE_SENT
+    channel = Channel.IN_APP
+    status = ExecutionLog.Status.SUCCESS
+    detail = "Message sent"

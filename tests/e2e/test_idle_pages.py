@@ -13,12 +13,14 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from activity.models import Notification
 from branding.models import Layout
 from changes.models import Promotion
 from changes.services import changes_promote_all, environment_insert
 from environments.models import ApiKey, Environment
 from integrations.models import Integration
 from subscribers.models import Subscriber, Topic
+from tests.activity.seeding import notification_seed
 from tests.changes.conftest import build_content, sync
 from tests.factories import (
     ApiKeyFactory,
@@ -38,6 +40,7 @@ NOT_PAGES = {
     "changes:count": "a fragment: the sidebar's count badge, requested by the page it is on",
     "changes:summary": "a fragment: the overview's Release card, requested by the overview",
     "workflows:email_document": "the email document shown in the step preview page's frame",
+    "activity:email_document": "a sent email, shown in the notification page's frame",
 }
 
 # The query a page needs to be more than a 404.
@@ -74,15 +77,18 @@ def chain(tenant) -> Chain:
         subscriber = SubscriberFactory(environment=environment, subscriber_id="idle-ada")
         topic = TopicFactory(environment=environment, key="idle-topic")
         TopicSubscriptionFactory(topic=topic, subscriber=subscriber)
+        notification_seed(environment=environment, workflow_identifier="activity-sample")
     return Chain(environments=environments, member_pk=tenant.viewer.pk)
 
 
 def _ids_by_namespace(chain: Chain, environment: Environment) -> dict[str, dict]:
-    """The ``pk`` (and ``step_pk``) of each section's URLs, for the content in ``environment``."""
+    """The ``pk`` (and ``step_pk``) of each section's URLs, for the content in ``environment``;
+    a URL name (``activity:subscriber``) has its own ids where its section's differ."""
     workflow = Workflow.unscoped_across_environments.get(
         environment=environment, identifier="welcome"
     )
     email_step = Step.unscoped_across_environments.get(workflow=workflow, channel=Channel.EMAIL)
+    notification = Notification.unscoped_across_environments.filter(environment=environment).first()
     promotion = (
         Promotion.objects.filter(target=environment).first()
         or Promotion.objects.filter(source=environment).first()
@@ -131,6 +137,8 @@ def _ids_by_namespace(chain: Chain, environment: Environment) -> dict[str, dict]
                 environment=environment, identifier="idle-mail"
             ).public_id,
         },
+        "activity:notification": {"public_id": notification.public_id},
+        "activity:subscriber": {"public_id": notification.subscriber.public_id},
     }
 
 
@@ -166,7 +174,8 @@ def _page_urls(chain: Chain, organization_slug: str) -> list[str]:
             continue
         for environment in chain.environments:
             kwargs = dict(environment.url_kwargs)
-            ids = ids_by_environment[environment].get(name.rpartition(":")[0], {})
+            known = ids_by_environment[environment]
+            ids = known.get(name) or known.get(name.rpartition(":")[0], {})
             missing = keywords - set(kwargs) - set(ids)
             assert not missing, f"Teach this test the {sorted(missing)} of {name}"
             kwargs.update({keyword: ids[keyword] for keyword in keywords - set(kwargs)})

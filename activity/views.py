@@ -1,0 +1,92 @@
+"""The Activity pages: read-only in every environment. Thin: parse input, call a selector,
+render."""
+
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_safe
+
+from activity import selectors
+from activity.forms import NotificationFilterForm
+from activity.models import Message, Notification
+from subscribers.models import Subscriber
+from subscribers.selectors import subscriber_get_by_public_id
+from workflows.models import Channel
+from workflows.views import EMAIL_DOCUMENT_CSP
+
+
+def _page_links(page: selectors.KeysetPage, query: dict) -> dict:
+    def link(direction, cursor):
+        return "?" + urlencode({**query, direction: cursor}) if cursor else None
+
+    return {
+        "next_url": link("after", page.next_cursor),
+        "previous_url": link("before", page.previous_cursor),
+    }
+
+
+@require_safe
+def notification_index(request, organization_slug, environment_slug):
+    form = NotificationFilterForm(request.GET or None)
+    filters = form.filters()
+    page = selectors.notification_page(
+        filters=filters, after=request.GET.get("after"), before=request.GET.get("before")
+    )
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        # Rows link to ``<activity_url><public_id>/`` and ``<activity_url>subscribers/<id>/``
+        # (see urls.py): one reverse() for the page instead of two per row.
+        "activity_url": reverse("activity:index", kwargs=request.environment.url_kwargs),
+        **_page_links(page, form.query()),
+    }
+    template = "activity/index.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return TemplateResponse(request, template, context)
+
+
+@require_safe
+def notification_detail(request, organization_slug, environment_slug, public_id):
+    try:
+        timeline = selectors.notification_timeline(public_id=public_id)
+    except Notification.DoesNotExist as missing:
+        raise Http404("No such notification in this environment.") from missing
+    return TemplateResponse(
+        request, "activity/notification_detail.html", {"timeline": timeline, "Channel": Channel}
+    )
+
+
+def _document_message(text: str, *, status: int) -> HttpResponse:
+    # Shown inside the frame, which has no stylesheet of Herald's: plain text reads best.
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+@xframe_options_sameorigin
+@csp_override(EMAIL_DOCUMENT_CSP)
+def message_email_document(request, organization_slug, environment_slug, public_id):
+    """A sent email as it was composed, for the notification page's sandboxed frame: the same
+    locked-down document as the step preview's (no script, no form, framed only by Herald)."""
+    try:
+        message = selectors.message_get(public_id=public_id)
+    except Message.DoesNotExist:
+        return _document_message("No such message in this environment.", status=404)
+    if message.channel != Channel.EMAIL:
+        return _document_message("Only email messages have an email document.", status=404)
+    return HttpResponse(message.content, content_type="text/html; charset=utf-8")
+
+
+@require_safe
+def subscriber_activity(request, organization_slug, environment_slug, public_id):
+    """A subscriber's inbox as they see it and their latest notifications."""
+    try:
+        subscriber = subscriber_get_by_public_id(public_id=public_id)
+    except Subscriber.DoesNotExist as missing:
+        raise Http404("No such subscriber in this environment.") from missing
+    return TemplateResponse(request, "activity/subscriber.html", {"subscriber": subscriber})
