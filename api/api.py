@@ -37,9 +37,19 @@ def key_router(**kwargs) -> Router:
     return router
 
 
+PARAMETER_SOURCES = ("body", "query", "path")
+# What routes call their parameters; ninja may put that name after the source.
+PARAMETER_NAMES = ("body", "payload", "query")
+
+
 def _field_of(location: list) -> str:
-    # Skip the parameter source ("body", "query", "path") and the payload's own name.
-    parts = [str(part) for part in location if part not in ("body", "query", "path", "payload")]
+    """``to.0.email`` from ninja's ``("body", "body", "to", 0, "email")``. Only the leading
+    source and parameter name are skipped: a field may itself be called ``payload``."""
+    parts = [str(part) for part in location]
+    if parts[:1] and parts[0] in PARAMETER_SOURCES:
+        parts = parts[1:]
+    if parts[:1] and parts[0] in PARAMETER_NAMES:
+        parts = parts[1:]
     return ".".join(parts) or "body"
 
 
@@ -88,9 +98,10 @@ def http_error(request, exc):
 
 
 def _register_routers():
-    from api.routers import environments
+    from api.routers import environments, events
 
     api.add_router("/environments", environments.router)
+    api.add_router("/events", events.router)
 
 
 _register_routers()
