@@ -181,8 +181,8 @@ def notification_list(*, filters: NotificationFilters = NotificationFilters()) -
         )
     search = filters.search.strip()
     if search and is_storable_text(search):
-        matching = subscriber_list(search=search).values("pk")[:FILTER_VALUES_MAX]
-        match = Q(subscriber__in=list(matching))
+        matching = subscriber_list(search=search).values_list("pk", flat=True)
+        match = Q(subscriber__in=list(matching[:FILTER_VALUES_MAX]))
         trigger_pk = _trigger_pk(search)
         if trigger_pk is not None:
             match |= Q(trigger_id=trigger_pk)

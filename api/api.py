@@ -98,10 +98,13 @@ def http_error(request, exc):
 
 
 def _register_routers():
-    from api.routers import environments, events
+    from api.routers import environments, events, execution_details, messages, notifications
 
     api.add_router("/environments", environments.router)
     api.add_router("/events", events.router)
+    api.add_router("/messages", messages.router)
+    api.add_router("/notifications", notifications.router)
+    api.add_router("/execution-details", execution_details.router)
 
 
 _register_routers()
