@@ -52,6 +52,9 @@ from workflows.models import Channel, Step, Workflow
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# Rows read with their related rows lock only themselves: locking the environment (or the
+# trigger of every job) would serialise unrelated work.
+LOCK_ONLY_THE_ROW = ("self",)
 # A provider that refuses before accepting (rate limit, outage) is tried again this many times.
 PROVIDER_ATTEMPTS_MAX = 4
 PROVIDER_RETRY_SECONDS = (30, 120, 600)
@@ -290,7 +293,7 @@ def trigger_expand(*, trigger_id: int) -> None:
     """Stage 1. Does nothing for a trigger already expanded or canceled."""
     with transaction.atomic():
         trigger = (
-            Trigger.objects.select_for_update()
+            Trigger.objects.select_for_update(of=LOCK_ONLY_THE_ROW)
             .select_related("environment", "api_key")
             .filter(pk=trigger_id)
             .first()
@@ -356,7 +359,7 @@ def fan_out_batch(*, fan_out_id: int) -> None:
             return
         # One batch of a trigger at a time, and none after it was canceled.
         trigger = (
-            Trigger.objects.select_for_update()
+            Trigger.objects.select_for_update(of=LOCK_ONLY_THE_ROW)
             .select_related("environment")
             .get(pk=fan_out.trigger_id)
         )
@@ -689,7 +692,7 @@ def trigger_abandon(*, trigger_id: int, reason: str) -> None:
 def fan_out_abandon(*, fan_out_id: int, reason: str) -> None:
     with transaction.atomic():
         fan_out = (
-            FanOut.objects.select_for_update()
+            FanOut.objects.select_for_update(of=LOCK_ONLY_THE_ROW)
             .select_related("trigger")
             .filter(pk=fan_out_id)
             .first()
@@ -738,7 +741,7 @@ def jobs_interrupted_fail(*, job_ids: list[int], reason: str) -> int:
     for job_id in job_ids:
         with transaction.atomic():
             job = (
-                Job.objects.select_for_update()
+                Job.objects.select_for_update(of=LOCK_ONLY_THE_ROW)
                 .filter(pk=job_id, status=Job.Status.SENDING)
                 .select_related("notification__trigger")
                 .first()

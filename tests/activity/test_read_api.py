@@ -1,6 +1,7 @@
 """GET /v1/messages, DELETE /v1/messages/{id}, /v1/notifications (list, one, stats, graph) and
 /v1/execution-details: filters, pages, shapes and every status they answer."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -269,7 +270,7 @@ def test_execution_details_of_a_notification_in_order(api, tenant):
     ]
     assert [d["channel"] for d in details] == ["trigger", "trigger", "in_app", "in_app"]
     assert all(d["_notificationId"] == notification["_id"] for d in details)
-    assert details[0]["raw"] == '{"transactionId": "t1", "kind": "event"}'
+    assert json.loads(details[0]["raw"]) == {"transactionId": "t1", "kind": "event"}
     assert details[2]["_jobId"] == notification["jobs"][0]["_id"]
 
 
