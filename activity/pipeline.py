@@ -1,14 +1,16 @@
 """The trigger pipeline: from a stored ``Trigger`` to notifications, jobs, messages and logs.
 
-Three stages, each run by a task (``activity.tasks``) inside the trigger's environment scope:
+Three stages, run by tasks (``activity.tasks``) inside the trigger's environment scope:
 
 1. ``trigger_expand``: the trigger's own recipients (at most 100) become subscribers, created or
    updated from the profile fields sent; each gets a ``Notification`` with one ``Job`` per active
-   step. Each topic, or for a broadcast the whole environment, gets a ``FanOut``.
-2. ``fan_out_batch``: the next ``BATCH_SIZE`` subscribers of a fan-out become notifications, and
-   the batch enqueues the next one.
-3. ``notification_deliver``: the notification's jobs in step order: the subscriber's
-   preferences, the render, the stored message, its delivery.
+   step. Each topic, or for a broadcast the whole environment, gets a ``FanOut``. The same task
+   then delivers the first ``DELIVERY_CHUNK`` notifications itself (a trigger to one subscriber
+   is one task), and enqueues a delivery task for each further chunk.
+2. ``fan_out_batch``: the next ``BATCH_SIZE`` subscribers of a fan-out become notifications,
+   delivered by tasks of ``DELIVERY_CHUNK``; the batch enqueues the next one.
+3. ``notifications_deliver``: each notification's jobs in step order: the subscriber's
+   preferences, the render, the message, its delivery.
 
 Guarantees
 ----------
@@ -45,13 +47,16 @@ from activity.models import ExecutionLog, FanOut, Job, Message, Notification, Tr
 from activity.rendering import StepRenderFailed, render_scope, step_render
 from activity.samples import variable_sample_record
 from subscribers.models import Subscriber, SubscriberPreference, Topic, TopicSubscription
-from subscribers.selectors import EffectivePreference, effective_preference
+from subscribers.selectors import effective_preference
 from subscribers.services import BulkEntry, SubscriberProfile, subscribers_bulk_create
 from workflows.models import Channel, Step, Workflow
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# Notifications per delivery task: few enough to spread a fan-out over the workers, enough to
+# share the task's own cost (and the workflow and steps it reads) between them.
+DELIVERY_CHUNK = 20
 # Rows read with their related rows lock only themselves: locking the environment (or the
 # trigger of every job) would serialise unrelated work.
 LOCK_ONLY_THE_ROW = ("self",)
@@ -200,19 +205,22 @@ def _notify(
     workflow: Workflow,
     steps: list[Step],
     recipients: list[_Recipient],
-    priority: int,
-) -> int:
-    """Notifications, jobs and their first logs for the recipients not yet notified by this
-    trigger, and a delivery task for each. Runs under the trigger's row lock."""
+    first_of_trigger: bool = False,
+) -> list[Notification]:
+    """Notifications, jobs and their first logs for the recipients this trigger has not
+    notified yet (``first_of_trigger``: it has notified no one). Runs under the trigger's row
+    lock. Returns the notifications that have steps to deliver."""
     by_pk = {recipient.subscriber.pk: recipient for recipient in recipients}
-    already = set(
-        Notification.objects.filter(trigger=trigger, subscriber_id__in=list(by_pk)).values_list(
-            "subscriber_id", flat=True
+    already = set()
+    if not first_of_trigger:
+        already = set(
+            Notification.objects.filter(trigger=trigger, subscriber_id__in=list(by_pk)).values_list(
+                "subscriber_id", flat=True
+            )
         )
-    )
     fresh = [recipient for pk, recipient in by_pk.items() if pk not in already]
     if not fresh:
-        return 0
+        return []
     now = timezone.now()
     notifications = Notification.objects.bulk_create(
         [
@@ -283,14 +291,39 @@ def _notify(
                 )
             )
     ExecutionLog.objects.bulk_create(logs)
-    if steps:
-        for notification in notifications:
-            tasks.notification_deliver_enqueue(notification, priority=priority)
-    return len(notifications)
+    return notifications if steps else []
+
+
+def _deliveries_enqueue(notifications: list[Notification], *, priority: int) -> None:
+    """One delivery task per DELIVERY_CHUNK notifications."""
+    for start in range(0, len(notifications), DELIVERY_CHUNK):
+        tasks.notifications_deliver_enqueue(
+            notifications[start : start + DELIVERY_CHUNK], priority=priority
+        )
+
+
+def _first_chunk(trigger_id: int) -> list[int]:
+    """The notifications the expansion task delivers itself: the trigger's first pending ones.
+    (A delivery task may hold some of them too: whoever locks a job first sends it.)"""
+    return list(
+        Notification.objects.filter(trigger_id=trigger_id, status=Notification.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:DELIVERY_CHUNK]
+    )
 
 
 def trigger_expand(*, trigger_id: int) -> None:
-    """Stage 1. Does nothing for a trigger already expanded or canceled."""
+    """Stage 1, then stage 3 for the first DELIVERY_CHUNK notifications: a trigger to one
+    subscriber is one task. Run again (its worker died), it expands nothing twice and delivers
+    what is still pending of that first chunk."""
+    expanded = _trigger_expand(trigger_id=trigger_id)
+    first = [n.pk for n in expanded[:DELIVERY_CHUNK]] if expanded else _first_chunk(trigger_id)
+    if first:
+        notifications_deliver(notification_ids=first)
+
+
+def _trigger_expand(*, trigger_id: int) -> list[Notification] | None:
+    """Expand a received trigger; None when it was expanded (or canceled) already."""
     with transaction.atomic():
         trigger = (
             Trigger.objects.select_for_update(of=LOCK_ONLY_THE_ROW)
@@ -299,7 +332,7 @@ def trigger_expand(*, trigger_id: int) -> None:
             .first()
         )
         if trigger is None or trigger.status != Trigger.Status.RECEIVED:
-            return
+            return None
         trigger.status, trigger.processed_at = Trigger.Status.PROCESSED, timezone.now()
         trigger.save(update_fields=["status", "processed_at"])
         workflow = _active_workflow(trigger)
@@ -309,20 +342,22 @@ def trigger_expand(*, trigger_id: int) -> None:
                 f"The workflow “{trigger.workflow_identifier}” was deleted or deactivated "
                 "before the trigger was processed: nothing was sent.",
             )
-            return
+            return []
         variable_sample_record(
             workflow_identifier=trigger.workflow_identifier, payload=trigger.payload
         )
         steps = _active_steps(workflow)
         recipients, failures = _direct_recipients(trigger)
         ExecutionLog.objects.bulk_create(failures)
-        _notify(
+        notifications = _notify(
             trigger=trigger,
             workflow=workflow,
             steps=steps,
             recipients=recipients,
-            priority=tasks.DIRECT_PRIORITY,
+            first_of_trigger=True,
         )
+        # The first chunk is delivered by this task, once the expansion is committed.
+        _deliveries_enqueue(notifications[DELIVERY_CHUNK:], priority=tasks.DIRECT_PRIORITY)
         topic_keys = list(
             dict.fromkeys(r["topicKey"] for r in trigger.recipients if "topicKey" in r)
         )
@@ -336,6 +371,7 @@ def trigger_expand(*, trigger_id: int) -> None:
         )
         for fan_out in fan_outs:
             tasks.fan_out_batch_enqueue(fan_out)
+    return notifications
 
 
 # Stage 2: topics and broadcasts, a batch at a time -----------------------------------------
@@ -409,58 +445,67 @@ def fan_out_batch(*, fan_out_id: int) -> None:
         else:
             _fan_out_finish(fan_out)
         actor = _actor_subscriber_id(trigger)
-        _notify(
+        notifications = _notify(
             trigger=trigger,
             workflow=workflow,
             steps=_active_steps(workflow),
             recipients=[_Recipient(s, how) for s in batch if s.subscriber_id != actor],
-            priority=tasks.FAN_OUT_PRIORITY,
         )
+        _deliveries_enqueue(notifications, priority=tasks.FAN_OUT_PRIORITY)
 
 
-# Stage 3: a notification's jobs ---------------------------------------------------------------
+# Stage 3: notifications' jobs ----------------------------------------------------------------
 
 
 @dataclass
 class _Delivery:
-    """What every job of one notification needs, read once."""
+    """What the jobs of one delivery task need, read once for all its notifications: their
+    workflows, steps, and the subscribers' choices."""
 
-    notification: Notification
-    workflow: Workflow | None
-    steps: dict = field(default_factory=dict)
-    preference: EffectivePreference | None = None
+    workflows: dict = field(default_factory=dict)  # by origin id
+    steps: dict = field(default_factory=dict)  # by origin id
+    chosen: dict = field(default_factory=dict)  # by (subscriber pk, workflow pk)
 
     @classmethod
-    def of(cls, notification: Notification, jobs: list[Job]) -> "_Delivery":
-        workflow = Workflow.objects.filter(origin_id=notification.workflow_origin_id).first()
-        if workflow is None:
-            return cls(notification, None)
-        steps = Step.objects.filter(
-            workflow=workflow, origin_id__in=[job.step_origin_id for job in jobs]
-        ).select_related("feed", "layout")
+    def of(cls, notifications: list[Notification]) -> "_Delivery":
+        workflows = {
+            workflow.origin_id: workflow
+            for workflow in Workflow.objects.filter(
+                origin_id__in={n.workflow_origin_id for n in notifications}
+            )
+        }
+        if not workflows:
+            return cls()
+        steps = Step.objects.filter(workflow__in=list(workflows.values())).select_related(
+            "feed", "layout"
+        )
         chosen = SubscriberPreference.objects.filter(
-            subscriber_id=notification.subscriber_id, workflow=workflow
-        ).first()
+            workflow__in=list(workflows.values()),
+            subscriber_id__in={n.subscriber_id for n in notifications},
+        )
         return cls(
-            notification,
-            workflow,
+            workflows,
             {step.origin_id: step for step in steps},
-            effective_preference(workflow=workflow, chosen=chosen),
+            {(p.subscriber_id, p.workflow_id): p for p in chosen},
         )
 
-    def skip_reason(self, job: Job) -> str | None:
+    def skip_reason(self, notification: Notification, job: Job) -> str | None:
+        workflow = self.workflows.get(notification.workflow_origin_id)
+        if workflow is None:
+            return "The workflow was deleted before the step ran."
         step = self.steps.get(job.step_origin_id)
-        if step is None:
+        if step is None or step.workflow_id != workflow.pk:
             return "The step was removed from the workflow before it ran."
         if not step.active:
             return "The step was deactivated before it ran."
-        preference = self.preference
-        name = self.workflow.name
+        preference = effective_preference(
+            workflow=workflow, chosen=self.chosen.get((notification.subscriber_id, workflow.pk))
+        )
         if not preference.enabled:
-            return f"Step filtered by subscriber preferences: “{name}” is turned off."
+            return f"Step filtered by subscriber preferences: “{workflow.name}” is turned off."
         if not preference.channels.get(job.channel, True):
             label = Channel(job.channel).label
-            return f"Step filtered by subscriber preferences: {label} is off for “{name}”."
+            return f"Step filtered by subscriber preferences: {label} is off for “{workflow.name}”."
         return None
 
 
@@ -470,10 +515,12 @@ def _job_close(job: Job, status: str, *, provider_id: str = "") -> None:
     job.save(update_fields=["status", "updated_at", "provider_id"])
 
 
-def _message_store(job: Job, step: Step, notification: Notification, rendered) -> Message:
+def _message_of(job: Job, step: Step, notification: Notification, rendered) -> Message:
+    """The message of a rendered step, not stored yet."""
     in_app = job.channel == Channel.IN_APP
     feed = step.feed if in_app else None
-    return Message.objects.create(
+    return Message(
+        environment_id=notification.environment_id,
         notification=notification,
         job=job,
         subscriber_id=notification.subscriber_id,
@@ -492,12 +539,16 @@ def _message_store(job: Job, step: Step, notification: Notification, rendered) -
 def _result_apply(
     job: Job, message: Message, result: DeliveryResult, notification: Notification
 ) -> ExecutionLog:
-    """Record a delivery's outcome on the job and its message; the log to save with it."""
+    """Record a delivery's outcome on the job and the message (storing the message if it is
+    not yet); returns the log to save with them."""
     sent = result.outcome is Outcome.SENT
     message.status = Message.Status.SENT if sent else Message.Status.ERROR
     message.error_text = "" if sent else result.detail
     message.provider_id, message.updated_at = result.provider_id, timezone.now()
-    message.save(update_fields=["status", "error_text", "provider_id", "updated_at"])
+    if message.pk is None:
+        Message.objects.bulk_create([message])
+    else:
+        message.save(update_fields=["status", "error_text", "provider_id", "updated_at"])
     _job_close(
         job, Job.Status.COMPLETED if sent else Job.Status.FAILED, provider_id=result.provider_id
     )
@@ -518,21 +569,23 @@ def _result_apply(
     )
 
 
-def _job_prepare(job: Job, delivery: _Delivery) -> tuple[Message | None, list[ExecutionLog]]:
-    """Under the job's lock: skip it, fail it, or store its message (None when the job is
-    closed), with the logs to save."""
-    notification = delivery.notification
+def _job_prepare(
+    job: Job, notification: Notification, delivery: _Delivery
+) -> tuple[Message | None, list[ExecutionLog]]:
+    """Under the job's lock: skip it, fail it, or render its message (not stored yet, unless
+    an earlier attempt stored it). None when the job is closed; with the logs to save."""
     trigger = notification.trigger
     common = {"trigger": trigger, "notification": notification, "job": job}
-    reason = delivery.skip_reason(job) if delivery.workflow else "The workflow was deleted."
+    reason = delivery.skip_reason(notification, job)
     if reason is not None:
         _job_close(job, Job.Status.SKIPPED)
-        return None, [
-            _log(**common, stage=Stage.STEP_FILTERED, status=Status.SUCCESS, detail=reason)
-        ]
-    message = Message.objects.filter(job=job).first()
-    if message is not None:
-        return message, []  # stored by an earlier attempt that the provider asked to retry
+        log = _log(**common, stage=Stage.STEP_FILTERED, status=Status.SUCCESS, detail=reason)
+        return None, [log]
+    if job.attempts:
+        # Stored by an earlier attempt that the provider asked to retry: sent as it was.
+        stored = Message.objects.filter(job=job).first()
+        if stored is not None:
+            return stored, []
     step = delivery.steps[job.step_origin_id]
     scope = render_scope(payload=trigger.payload, subscriber=notification.subscriber, step=step)
     try:
@@ -549,7 +602,7 @@ def _job_prepare(job: Job, delivery: _Delivery) -> tuple[Message | None, list[Ex
                 raw={"field": failure.field, "error": failure.message},
             )
         ]
-    message = _message_store(job, step, notification, rendered)
+    message = _message_of(job, step, notification, rendered)
     logs = [
         _log(
             **common,
@@ -574,23 +627,48 @@ def _job_prepare(job: Job, delivery: _Delivery) -> tuple[Message | None, list[Ex
     return message, logs
 
 
-def _job_run(job: Job, delivery: _Delivery) -> bool:
-    """Run one pending job. False when it waits for a retry (its task is enqueued again)."""
-    notification = delivery.notification
-    with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job.pk, status=Job.Status.PENDING).first()
-        if job is None:
-            return True
-        message, logs = _job_prepare(job, delivery)
-        if message is not None and deliverer_for(job.channel).local:
-            logs.append(_result_apply(job, message, deliver(message), notification))
-        elif message is not None:
-            job.status, job.updated_at = Job.Status.SENDING, timezone.now()
-            job.attempts += 1
-            job.save(update_fields=["status", "updated_at", "attempts"])
-        ExecutionLog.objects.bulk_create(logs)
-        if message is None or job.status != Job.Status.SENDING:
-            return True
+def _notification_run(notification: Notification, delivery: _Delivery) -> bool:
+    """Run the notification's pending jobs in step order, then settle its status. False when a
+    job waits for a retry (its delivery task is enqueued again).
+
+    Jobs are locked and advanced in one transaction, as far as the next job that needs a
+    provider: that one is committed as ``sending`` and its provider called outside any
+    transaction, then the rest go on. An in-app notification is one transaction."""
+    while True:
+        sending = None
+        with transaction.atomic():
+            logs = []
+            pending = Job.objects.select_for_update().filter(
+                notification=notification, status=Job.Status.PENDING
+            )
+            for job in pending.order_by("position", "id"):
+                message, job_logs = _job_prepare(job, notification, delivery)
+                logs += job_logs
+                if message is None:
+                    continue
+                if deliverer_for(job.channel).local:
+                    logs.append(_result_apply(job, message, deliver(message), notification))
+                    continue
+                if message.pk is None:
+                    # Stored before the provider is called; confirmed by its answer.
+                    message.status = Message.Status.WARNING
+                    Message.objects.bulk_create([message])
+                job.status, job.updated_at = Job.Status.SENDING, timezone.now()
+                job.attempts += 1
+                job.save(update_fields=["status", "updated_at", "attempts"])
+                sending = (job, message)
+                break
+            ExecutionLog.objects.bulk_create(logs)
+            if sending is None:
+                notification_finish(notification)
+                return True
+        if not _job_send(*sending, notification):
+            return False
+
+
+def _job_send(job: Job, message: Message, notification: Notification) -> bool:
+    """Call the provider for a job committed as ``sending``, then record its answer. False
+    when the provider asked to retry and the job waits for it."""
     result = deliver(message)
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job.pk, status=Job.Status.SENDING).first()
@@ -623,8 +701,8 @@ def _job_retry_later(
         is_retry=True,
     )
     ExecutionLog.objects.bulk_create([log])
-    tasks.notification_deliver_enqueue(
-        notification,
+    tasks.notifications_deliver_enqueue(
+        [notification],
         priority=tasks.DIRECT_PRIORITY,
         run_after=timezone.now() + timedelta(seconds=delay),
     )
@@ -655,23 +733,18 @@ def notification_finish(notification: Notification) -> None:
         ExecutionLog.objects.bulk_create([log])
 
 
-def notification_deliver(*, notification_id: int) -> None:
-    """Stage 3: run the notification's pending jobs in step order, then settle its status."""
-    notification = (
+def notifications_deliver(*, notification_ids: list[int]) -> None:
+    """Stage 3: deliver each notification still pending, in order."""
+    notifications = list(
         Notification.objects.select_related("trigger", "subscriber")
-        .filter(pk=notification_id)
-        .first()
+        .filter(pk__in=notification_ids, status=Notification.Status.PENDING)
+        .order_by("pk")
     )
-    if notification is None or notification.status != Notification.Status.PENDING:
+    if not notifications:
         return
-    jobs = list(Job.objects.filter(notification=notification).order_by("position", "id"))
-    pending = [job for job in jobs if job.status == Job.Status.PENDING]
-    if pending:
-        delivery = _Delivery.of(notification, pending)
-        for job in pending:
-            if not _job_run(job, delivery):
-                return
-    notification_finish(notification)
+    delivery = _Delivery.of(notifications)
+    for notification in notifications:
+        _notification_run(notification, delivery)
 
 
 # Giving up ---------------------------------------------------------------------------------
@@ -680,13 +753,17 @@ def notification_deliver(*, notification_id: int) -> None:
 
 
 def trigger_abandon(*, trigger_id: int, reason: str) -> None:
+    """Give up the expansion, or the first chunk of deliveries that goes with it."""
     with transaction.atomic():
         trigger = Trigger.objects.select_for_update().filter(pk=trigger_id).first()
-        if trigger is None or trigger.status != Trigger.Status.RECEIVED:
+        if trigger is None:
             return
-        trigger.status, trigger.processed_at = Trigger.Status.PROCESSED, timezone.now()
-        trigger.save(update_fields=["status", "processed_at"])
-        _trigger_failure(trigger, f"The trigger could not be processed: {reason}")
+        if trigger.status == Trigger.Status.RECEIVED:
+            trigger.status, trigger.processed_at = Trigger.Status.PROCESSED, timezone.now()
+            trigger.save(update_fields=["status", "processed_at"])
+            _trigger_failure(trigger, f"The trigger could not be processed: {reason}")
+            return
+    notifications_abandon(notification_ids=_first_chunk(trigger_id), reason=reason)
 
 
 def fan_out_abandon(*, fan_out_id: int, reason: str) -> None:
@@ -704,34 +781,33 @@ def fan_out_abandon(*, fan_out_id: int, reason: str) -> None:
         _trigger_failure(fan_out.trigger, f"Subscribers of {whom} were left un-notified: {reason}")
 
 
-def notification_abandon(*, notification_id: int, reason: str) -> None:
+def notifications_abandon(*, notification_ids: list[int], reason: str) -> None:
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_related("trigger").filter(pk=notification_id).first()
+        notifications = Notification.objects.select_related("trigger").filter(
+            pk__in=notification_ids, status=Notification.Status.PENDING
         )
-        if notification is None:
-            return
-        jobs = list(
-            Job.objects.select_for_update().filter(
-                notification=notification, status=Job.Status.PENDING
-            )
-        )
-        for job in jobs:
-            _job_close(job, Job.Status.FAILED)
-        ExecutionLog.objects.bulk_create(
-            [
-                _log(
-                    trigger=notification.trigger,
-                    notification=notification,
-                    job=job,
-                    stage=Stage.FAILED,
-                    status=Status.FAILED,
-                    detail=f"The step could not be run: {reason}",
+        for notification in notifications:
+            jobs = list(
+                Job.objects.select_for_update().filter(
+                    notification=notification, status=Job.Status.PENDING
                 )
-                for job in jobs
-            ]
-        )
-        notification_finish(notification)
+            )
+            for job in jobs:
+                _job_close(job, Job.Status.FAILED)
+            ExecutionLog.objects.bulk_create(
+                [
+                    _log(
+                        trigger=notification.trigger,
+                        notification=notification,
+                        job=job,
+                        stage=Stage.FAILED,
+                        status=Status.FAILED,
+                        detail=f"The step could not be run: {reason}",
+                    )
+                    for job in jobs
+                ]
+            )
+            notification_finish(notification)
 
 
 def jobs_interrupted_fail(*, job_ids: list[int], reason: str) -> int:

@@ -62,7 +62,9 @@ _STAGES = {
     for stage in (
         _Stage(tasks.trigger_expand_task, "trigger_id", pipeline.trigger_abandon),
         _Stage(tasks.fan_out_batch_task, "fan_out_id", pipeline.fan_out_abandon),
-        _Stage(tasks.notification_deliver_task, "notification_id", pipeline.notification_abandon),
+        _Stage(
+            tasks.notifications_deliver_task, "notification_ids", pipeline.notifications_abandon
+        ),
     )
 }
 

@@ -49,13 +49,15 @@ def fan_out_batch_task(environment_id: str, fan_out_id: int, attempt: int = 0) -
 
 
 @task
-def notification_deliver_task(environment_id: str, notification_id: int, attempt: int = 0) -> None:
+def notifications_deliver_task(
+    environment_id: str, notification_ids: list[int], attempt: int = 0
+) -> None:
     from activity import pipeline
 
     scope = _scope_of(environment_id)
     if scope is not None:
         with scope:
-            pipeline.notification_deliver(notification_id=notification_id)
+            pipeline.notifications_deliver(notification_ids=notification_ids)
 
 
 def trigger_expand_enqueue(trigger) -> None:
@@ -70,7 +72,8 @@ def fan_out_batch_enqueue(fan_out) -> None:
     )
 
 
-def notification_deliver_enqueue(notification, *, priority: int, run_after=None) -> None:
-    notification_deliver_task.using(priority=priority, run_after=run_after).enqueue(
-        str(notification.environment_id), notification.pk
+def notifications_deliver_enqueue(notifications, *, priority: int, run_after=None) -> None:
+    """One task delivering these notifications (of one environment), in order."""
+    notifications_deliver_task.using(priority=priority, run_after=run_after).enqueue(
+        str(notifications[0].environment_id), [notification.pk for notification in notifications]
     )

@@ -26,19 +26,20 @@ def test_canceled_before_it_was_expanded_nothing_is_sent(tenant, api):
         assert ExecutionLog.objects.get().stage == "canceled"
 
 
-def test_canceled_after_expansion_its_pending_jobs_are_canceled(tenant, api):
-    api.trigger("order-shipped", ["ada", "bob"], transactionId="tx")
-    run_tasks(limit=1)  # expanded; nothing delivered yet
+def test_canceled_after_expansion_its_pending_jobs_are_canceled(tenant, api, monkeypatch):
+    monkeypatch.setattr(pipeline, "DELIVERY_CHUNK", 1)
+    api.trigger("order-shipped", ["ada", "bob", "cyd"], transactionId="tx")
+    run_tasks(limit=1)  # expanded and delivered to ada; bob and cyd wait for their tasks
     assert api.delete("/events/trigger/tx").json() == {"data": True}
     run_tasks()
     with scoped(tenant.development):
-        assert set(Job.objects.values_list("status", flat=True)) == {"canceled"}
-        assert set(Notification.objects.values_list("status", flat=True)) == {"canceled"}
-        assert not Message.objects.exists()
+        statuses = dict(Notification.objects.values_list("subscriber__subscriber_id", "status"))
+        assert list(Message.objects.values_list("subscriber__subscriber_id", flat=True)) == ["ada"]
         assert (
             ExecutionLog.objects.filter(stage="canceled", notification__isnull=False).count() == 2
         )
         trigger_log = ExecutionLog.objects.get(stage="canceled", notification__isnull=True)
+    assert statuses == {"ada": "completed", "bob": "canceled", "cyd": "canceled"}
     assert trigger_log.detail == "Canceled: 2 steps that had not run will not be sent."
 
 

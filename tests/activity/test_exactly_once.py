@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from activity import delivery, pipeline, recovery
 from activity.delivery import DeliveryResult
 from activity.models import ExecutionLog, Job, Message, Notification, Trigger
-from activity.tasks import notification_deliver_task
+from activity.tasks import trigger_expand_task
 from tests.activity.conftest import in_app_workflow, run_tasks, scoped
 from tests.factories import StepFactory, WorkflowFactory
 from workflows.models import Channel
@@ -48,10 +48,10 @@ def test_each_stage_run_twice_does_its_work_once(tenant, api):
         trigger = Trigger.objects.get()
         pipeline.trigger_expand(trigger_id=trigger.pk)
         pipeline.trigger_expand(trigger_id=trigger.pk)
-        for notification in Notification.objects.all():
-            pipeline.notification_deliver(notification_id=notification.pk)
-            pipeline.notification_deliver(notification_id=notification.pk)
-    run_tasks()  # the queued copies of the same stages
+        ids = list(Notification.objects.values_list("pk", flat=True))
+        pipeline.notifications_deliver(notification_ids=ids)
+        pipeline.notifications_deliver(notification_ids=ids)
+    run_tasks()  # the queued task of the same stage
     assert sorted(messages(tenant.development)) == ["ada", "bob"]
     with scoped(tenant.development):
         assert Notification.objects.count() == 2
@@ -60,11 +60,10 @@ def test_each_stage_run_twice_does_its_work_once(tenant, api):
 
 def test_a_worker_that_died_after_delivering_leaves_one_message(tenant, api):
     api.trigger("order-shipped", "ada")
-    run_tasks(limit=1)  # expansion
     dead = claim_next_task()
-    # The worker delivered (its transaction committed), then died before recording the task.
+    # The worker delivered (its transactions committed), then died before recording the task.
     with scoped(tenant.development):
-        pipeline.notification_deliver(notification_id=dead.args_kwargs["args"][1])
+        pipeline.trigger_expand(trigger_id=dead.args_kwargs["args"][1])
 
     report = recovery.work_recover(now=later(11))
     assert (report.requeued, report.abandoned) == (1, 0)
@@ -82,7 +81,6 @@ def test_a_worker_that_died_after_delivering_leaves_one_message(tenant, api):
 
 def test_a_worker_that_died_before_delivering_is_replaced_and_delivers_once(tenant, api):
     api.trigger("order-shipped", "ada")
-    run_tasks(limit=1)
     claim_next_task()  # dies at once: nothing committed
     assert messages(tenant.development) == []
     assert recovery.work_recover(now=timezone.now()).handled == 0  # still within its lease
@@ -96,7 +94,6 @@ def test_a_crash_inside_the_delivery_transaction_rolls_it_back_and_it_is_retried
     tenant, api, monkeypatch
 ):
     api.trigger("order-shipped", "ada")
-    run_tasks(limit=1)
     original = pipeline._result_apply
 
     def crash_after_storing(*args, **kwargs):
@@ -121,6 +118,8 @@ def test_a_crash_inside_the_delivery_transaction_rolls_it_back_and_it_is_retried
     assert task_row.status == "FAILED"
     assert messages(tenant.development) == []  # the stored message was rolled back
     with scoped(tenant.development):
+        assert Notification.objects.get().status == "pending"  # the expansion was committed
+    with scoped(tenant.development):
         assert Job.objects.get().status == "pending"
 
     monkeypatch.setattr(pipeline, "_result_apply", original)
@@ -140,11 +139,10 @@ def test_a_job_interrupted_while_sending_is_failed_not_sent_again(tenant, key_cl
     workflow = WorkflowFactory(environment=tenant.development, identifier="mail")
     StepFactory(workflow=workflow, channel=Channel.EMAIL, subject="Hi", body="Body")
     key_client(tenant.development).trigger("mail", "ada")
-    run_tasks(limit=1)
     delivery.deliverer_register("email", provider_call_then_worker_dies)
     try:
         with scoped(tenant.development), pytest.raises(SystemExit):
-            pipeline.notification_deliver(notification_id=Notification.objects.get().pk)
+            pipeline.trigger_expand(trigger_id=Trigger.objects.get().pk)
     finally:
         delivery.deliverer_unregister("email")
     with scoped(tenant.development):
@@ -152,7 +150,7 @@ def test_a_job_interrupted_while_sending_is_failed_not_sent_again(tenant, key_cl
 
     report = recovery.work_recover(now=later(16))
     assert report.interrupted == 1
-    run_tasks()  # the queued delivery task finds nothing pending
+    run_tasks()  # the queued expansion task finds nothing left to do
     assert len(calls) == 1
     with scoped(tenant.development):
         job = Job.objects.get()
@@ -187,12 +185,11 @@ def test_a_deliverer_that_raises_is_a_failure_and_is_not_called_again(tenant, ke
 
 def test_a_stage_that_always_fails_gives_up_with_a_log(tenant, api, monkeypatch):
     api.trigger("order-shipped", "ada")
-    run_tasks(limit=1)
 
-    def always_raises(*, notification_id):
+    def always_raises(*, notification_ids):
         raise ValueError("poison")
 
-    monkeypatch.setattr(pipeline, "notification_deliver", always_raises)
+    monkeypatch.setattr(pipeline, "notifications_deliver", always_raises)
     from django_tasks_db.management.commands.db_worker import Worker
 
     worker = Worker(
@@ -224,11 +221,10 @@ def test_a_stage_that_always_fails_gives_up_with_a_log(tenant, api, monkeypatch)
 
 def test_a_task_copy_keeps_its_priority_and_counts_its_attempts(tenant, api):
     api.trigger("order-shipped", "ada")
-    run_tasks(limit=1)
     dead = claim_next_task()
     recovery.work_recover(now=later(11))
     copy = DBTaskResult.objects.get(status="READY")
-    assert copy.task_path == notification_deliver_task.module_path
+    assert copy.task_path == trigger_expand_task.module_path
     assert copy.priority == dead.priority
     assert copy.args_kwargs["kwargs"] == {"attempt": 1}
     assert copy.run_after > timezone.now()
@@ -240,6 +236,7 @@ def test_workers_sweep_for_dead_tasks_as_they_finish_tasks(tenant, api, settings
     monkeypatch.setattr(recovery, "_last_sweep", [float("-inf")])
     settings.ACTIVITY_RECOVERY_SECONDS = 60
     api.trigger("order-shipped", ["ada", "bob"])
+    api.trigger("order-shipped", "cyd")
     run_tasks()  # three tasks finish; one sweep a minute
     assert swept == [1]
 
