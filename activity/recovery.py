@@ -147,9 +147,13 @@ def _dead_tasks(*, now) -> list[DBTaskResult]:
 def _interrupted_jobs(*, now) -> dict[str, list[int]]:
     """Ids of jobs sending since before the lease, by environment (maintenance: every
     environment is swept, each job then handled in its own environment's scope)."""
-    stuck = Job.unscoped_across_environments.filter(
-        status=Job.Status.SENDING, updated_at__lt=now - pipeline.SENDING_LEASE
-    ).values_list("environment_id", "pk")[:SWEEP_SIZE]
+    stuck = (
+        Job.unscoped_across_environments.filter(
+            status=Job.Status.SENDING, updated_at__lt=now - pipeline.SENDING_LEASE
+        )
+        .values_list("environment_id", "pk")
+        .order_by()[:SWEEP_SIZE]
+    )
     by_environment: dict[str, list[int]] = {}
     for environment_id, job_id in stuck:
         by_environment.setdefault(str(environment_id), []).append(job_id)
