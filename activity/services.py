@@ -223,7 +223,9 @@ def _active_workflow_origin(identifier: str) -> Subquery:
     """The origin of the active workflow ``identifier`` of the scope, as a subquery: NULL when
     there is none."""
     return Subquery(
-        Workflow.objects.filter(identifier=identifier, active=True).values("origin_id")[:1]
+        Workflow.objects.filter(identifier=identifier, active=True)
+        .order_by()
+        .values("origin_id")[:1]
     )
 
 

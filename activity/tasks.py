@@ -28,7 +28,7 @@ def _scope_of(environment_id: str):
     return environment_scope(environment) if environment is not None else None
 
 
-@task
+@task(priority=EXPAND_PRIORITY)
 def trigger_expand_task(environment_id: str, trigger_id: int, attempt: int = 0) -> None:
     from activity import pipeline
 
@@ -38,7 +38,7 @@ def trigger_expand_task(environment_id: str, trigger_id: int, attempt: int = 0) 
             pipeline.trigger_expand(trigger_id=trigger_id)
 
 
-@task
+@task(priority=FAN_OUT_PRIORITY)
 def fan_out_batch_task(environment_id: str, fan_out_id: int, attempt: int = 0) -> None:
     from activity import pipeline
 
@@ -61,15 +61,11 @@ def notifications_deliver_task(
 
 
 def trigger_expand_enqueue(trigger) -> None:
-    trigger_expand_task.using(priority=EXPAND_PRIORITY).enqueue(
-        str(trigger.environment_id), trigger.pk
-    )
+    trigger_expand_task.enqueue(str(trigger.environment_id), trigger.pk)
 
 
 def fan_out_batch_enqueue(fan_out) -> None:
-    fan_out_batch_task.using(priority=FAN_OUT_PRIORITY).enqueue(
-        str(fan_out.environment_id), fan_out.pk
-    )
+    fan_out_batch_task.enqueue(str(fan_out.environment_id), fan_out.pk)
 
 
 def notifications_deliver_enqueue(notifications, *, priority: int, run_after=None) -> None:
