@@ -315,63 +315,67 @@ def _first_chunk(trigger_id: int) -> list[int]:
 def trigger_expand(*, trigger_id: int) -> None:
     """Stage 1, then stage 3 for the first DELIVERY_CHUNK notifications: a trigger to one
     subscriber is one task. Run again (its worker died), it expands nothing twice and delivers
-    what is still pending of that first chunk."""
-    expanded = _trigger_expand(trigger_id=trigger_id)
+    what is still pending of that first chunk.
+
+    When every step is delivered inside Herald (in-app), nothing leaves before the commit, so
+    the expansion and those deliveries commit together; otherwise the expansion commits first.
+    """
+    with transaction.atomic():
+        expanded, local_only = _trigger_expand(trigger_id=trigger_id)
+        if expanded and local_only:
+            notifications_deliver(notification_ids=[n.pk for n in expanded[:DELIVERY_CHUNK]])
+            return
     first = [n.pk for n in expanded[:DELIVERY_CHUNK]] if expanded else _first_chunk(trigger_id)
     if first:
         notifications_deliver(notification_ids=first)
 
 
-def _trigger_expand(*, trigger_id: int) -> list[Notification] | None:
-    """Expand a received trigger; None when it was expanded (or canceled) already."""
-    with transaction.atomic():
-        trigger = (
-            Trigger.objects.select_for_update(of=LOCK_ONLY_THE_ROW)
-            .select_related("environment", "api_key")
-            .filter(pk=trigger_id)
-            .first()
+def _trigger_expand(*, trigger_id: int) -> tuple[list[Notification] | None, bool]:
+    """Expand a received trigger, in the caller's transaction: its notifications (None when it
+    was expanded or canceled already), and whether all its steps are delivered locally."""
+    trigger = (
+        Trigger.objects.select_for_update(of=LOCK_ONLY_THE_ROW)
+        .select_related("environment", "api_key")
+        .filter(pk=trigger_id)
+        .first()
+    )
+    if trigger is None or trigger.status != Trigger.Status.RECEIVED:
+        return None, False
+    trigger.status, trigger.processed_at = Trigger.Status.PROCESSED, timezone.now()
+    trigger.save(update_fields=["status", "processed_at"])
+    workflow = _active_workflow(trigger)
+    if workflow is None:
+        _trigger_failure(
+            trigger,
+            f"The workflow “{trigger.workflow_identifier}” was deleted or deactivated "
+            "before the trigger was processed: nothing was sent.",
         )
-        if trigger is None or trigger.status != Trigger.Status.RECEIVED:
-            return None
-        trigger.status, trigger.processed_at = Trigger.Status.PROCESSED, timezone.now()
-        trigger.save(update_fields=["status", "processed_at"])
-        workflow = _active_workflow(trigger)
-        if workflow is None:
-            _trigger_failure(
-                trigger,
-                f"The workflow “{trigger.workflow_identifier}” was deleted or deactivated "
-                "before the trigger was processed: nothing was sent.",
-            )
-            return []
-        variable_sample_record(
-            workflow_identifier=trigger.workflow_identifier, payload=trigger.payload
-        )
-        steps = _active_steps(workflow)
-        recipients, failures = _direct_recipients(trigger)
-        ExecutionLog.objects.bulk_create(failures)
-        notifications = _notify(
-            trigger=trigger,
-            workflow=workflow,
-            steps=steps,
-            recipients=recipients,
-            first_of_trigger=True,
-        )
-        # The first chunk is delivered by this task, once the expansion is committed.
-        _deliveries_enqueue(notifications[DELIVERY_CHUNK:], priority=tasks.DIRECT_PRIORITY)
-        topic_keys = list(
-            dict.fromkeys(r["topicKey"] for r in trigger.recipients if "topicKey" in r)
-        )
-        if trigger.kind == Trigger.Kind.BROADCAST:
-            topic_keys = [""]
-        fan_outs = FanOut.objects.bulk_create(
-            [
-                FanOut(environment_id=trigger.environment_id, trigger=trigger, topic_key=key)
-                for key in topic_keys
-            ]
-        )
-        for fan_out in fan_outs:
-            tasks.fan_out_batch_enqueue(fan_out)
-    return notifications
+        return [], False
+    variable_sample_record(workflow_identifier=trigger.workflow_identifier, payload=trigger.payload)
+    steps = _active_steps(workflow)
+    recipients, failures = _direct_recipients(trigger)
+    ExecutionLog.objects.bulk_create(failures)
+    notifications = _notify(
+        trigger=trigger,
+        workflow=workflow,
+        steps=steps,
+        recipients=recipients,
+        first_of_trigger=True,
+    )
+    # The first chunk is delivered by this task (see trigger_expand).
+    _deliveries_enqueue(notifications[DELIVERY_CHUNK:], priority=tasks.DIRECT_PRIORITY)
+    topic_keys = list(dict.fromkeys(r["topicKey"] for r in trigger.recipients if "topicKey" in r))
+    if trigger.kind == Trigger.Kind.BROADCAST:
+        topic_keys = [""]
+    fan_outs = FanOut.objects.bulk_create(
+        [
+            FanOut(environment_id=trigger.environment_id, trigger=trigger, topic_key=key)
+            for key in topic_keys
+        ]
+    )
+    for fan_out in fan_outs:
+        tasks.fan_out_batch_enqueue(fan_out)
+    return notifications, all(deliverer_for(step.channel).local for step in steps)
 
 
 # Stage 2: topics and broadcasts, a batch at a time -----------------------------------------

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from activity import delivery, pipeline, recovery
@@ -102,8 +103,6 @@ def test_a_crash_inside_the_delivery_transaction_rolls_it_back_and_it_is_retried
     monkeypatch.setattr(pipeline, "_result_apply", crash_after_storing)
     task_row = DBTaskResult.objects.ready().first()
     task_row.claim("worker")
-    from django_tasks_db.management.commands.db_worker import Worker
-
     Worker(
         queue_names=["*"],
         interval=0,
@@ -116,11 +115,10 @@ def test_a_crash_inside_the_delivery_transaction_rolls_it_back_and_it_is_retried
     ).run_task(task_row)
     task_row.refresh_from_db()
     assert task_row.status == "FAILED"
-    assert messages(tenant.development) == []  # the stored message was rolled back
     with scoped(tenant.development):
-        assert Notification.objects.get().status == "pending"  # the expansion was committed
-    with scoped(tenant.development):
-        assert Job.objects.get().status == "pending"
+        # In-app steps commit with their expansion: all of it was rolled back.
+        assert Trigger.objects.get().status == "received"
+        assert not Message.objects.exists() and not Notification.objects.exists()
 
     monkeypatch.setattr(pipeline, "_result_apply", original)
     assert recovery.work_recover().requeued == 1
@@ -183,15 +181,11 @@ def test_a_deliverer_that_raises_is_a_failure_and_is_not_called_again(tenant, ke
         assert "raised RuntimeError" in ExecutionLog.objects.get(stage="failed").detail
 
 
-def test_a_stage_that_always_fails_gives_up_with_a_log(tenant, api, monkeypatch):
-    api.trigger("order-shipped", "ada")
-
+def always_fail_delivering(monkeypatch):
     def always_raises(*, notification_ids):
         raise ValueError("poison")
 
     monkeypatch.setattr(pipeline, "notifications_deliver", always_raises)
-    from django_tasks_db.management.commands.db_worker import Worker
-
     worker = Worker(
         queue_names=["*"],
         interval=0,
@@ -209,14 +203,33 @@ def test_a_stage_that_always_fails_gives_up_with_a_log(tenant, api, monkeypatch)
         recovery.work_recover()
         DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
     assert not DBTaskResult.objects.filter(status="READY").exists()
+
+
+GAVE_UP = "Herald tried 5 times, and it raised ValueError each time."
+
+
+def test_an_expansion_that_always_fails_gives_up_with_a_log(tenant, api, monkeypatch):
+    api.trigger("order-shipped", "ada")
+    always_fail_delivering(monkeypatch)  # in-app: the expansion rolls back with it
+    with scoped(tenant.development):
+        trigger = Trigger.objects.get()
+        failure = ExecutionLog.objects.get(stage="failed")
+        assert not Notification.objects.exists()
+    assert trigger.status == "processed"
+    assert failure.detail == f"The trigger could not be processed: {GAVE_UP}"
+
+
+def test_deliveries_that_always_fail_give_up_with_a_log(tenant, key_client, monkeypatch):
+    workflow = WorkflowFactory(environment=tenant.development, identifier="mail")
+    StepFactory(workflow=workflow, channel=Channel.EMAIL, subject="Hi", body="Body")
+    key_client(tenant.development).trigger("mail", "ada")
+    always_fail_delivering(monkeypatch)  # email: the expansion commits before delivering
     with scoped(tenant.development):
         job = Job.objects.get()
         failure = ExecutionLog.objects.get(stage="failed")
         notification = Notification.objects.get()
     assert job.status == "failed" and notification.status == "failed"
-    assert failure.detail == (
-        "The step could not be run: Herald tried 5 times, and it raised ValueError each time."
-    )
+    assert failure.detail == f"The step could not be run: {GAVE_UP}"
 
 
 def test_a_task_copy_keeps_its_priority_and_counts_its_attempts(tenant, api):
