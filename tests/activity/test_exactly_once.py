@@ -5,9 +5,11 @@ task that raised is one the worker recorded as failed. ``work_recover`` then put
 and what was sent stays sent once.
 """
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -269,3 +271,15 @@ def test_a_provider_retry_does_not_store_a_second_message(tenant, key_client):
     with scoped(tenant.development):
         assert Message.objects.get().status == "sent"
         assert Job.objects.get().status == "completed"
+
+
+def test_the_recover_command_sweeps_when_no_worker_does(tenant, api, settings):
+    api.trigger("order-shipped", "ada")
+    dead = claim_next_task()
+    DBTaskResult.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    output = io.StringIO()
+    call_command("activity_recover", stdout=output)
+    assert output.getvalue() == "1 tasks enqueued again, 0 given up, 0 interrupted jobs failed.\n"
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    run_tasks()
+    assert messages(tenant.development) == ["ada"]
