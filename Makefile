@@ -31,7 +31,13 @@ run: install
 	@echo ""
 	@echo "  Herald is running on http://127.0.0.1:8000"
 	@echo "  Log in as demo@example.com with the password herald-demo"
+	@echo "  A task worker delivers triggers beside it; Ctrl-C stops both."
 	@echo ""
+	@# The worker runs in the background and is stopped (gracefully, SIGTERM) however the web
+	@# server ends. It does not reload on code changes: restart `make run` after editing it.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	DEBUG=true $(PY) manage.py db_worker --queue-name '*' --interval 0.5 --no-reload & \
+	worker=$$!; \
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install

@@ -42,6 +42,15 @@ TOPIC_KEY_MAX_LENGTH = 100
 DETAIL_MAX_LENGTH = 500
 
 
+def environment_of_a_big_table():
+    """The environment of a row of a big table, without an index of its own: every query is
+    scoped by environment, and the composite indexes below lead with it, or with what implies it
+    (the subscriber, the notification). One index fewer to write for every row."""
+    return models.ForeignKey(
+        "environments.Environment", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+
 def time_ordered_uuid() -> uuid.UUID:
     """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
 
@@ -68,6 +77,7 @@ class Trigger(EnvironmentScopedModel):
         PROCESSED = "processed", "Processed"
         CANCELED = "canceled", "Canceled"
 
+    environment = environment_of_a_big_table()
     public_id = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     transaction_id = models.CharField(max_length=TRANSACTION_ID_MAX_LENGTH)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EVENT)
@@ -143,6 +153,7 @@ class Notification(EnvironmentScopedModel):
         FAILED = "failed", "Failed"
         CANCELED = "canceled", "Canceled"
 
+    environment = environment_of_a_big_table()
     public_id = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     trigger = models.ForeignKey(
         Trigger, on_delete=models.CASCADE, related_name="notifications", db_index=False
@@ -209,6 +220,7 @@ class Job(EnvironmentScopedModel):
         CANCELED = "canceled", "Canceled"
 
     # Shown as `_jobId`, never looked up: no index to maintain.
+    environment = environment_of_a_big_table()
     public_id = models.UUIDField(default=time_ordered_uuid, editable=False)
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="jobs", db_index=False
@@ -258,6 +270,7 @@ class Message(EnvironmentScopedModel):
         WARNING = "warning", "Warning"
         ERROR = "error", "Error"
 
+    environment = environment_of_a_big_table()
     public_id = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="messages"
@@ -352,6 +365,7 @@ class ExecutionLog(EnvironmentScopedModel):
     TRIGGER_CHANNEL = "trigger"
 
     # Shown as `_id`, never looked up.
+    environment = environment_of_a_big_table()
     public_id = models.UUIDField(default=time_ordered_uuid, editable=False)
     trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="logs")
     notification = models.ForeignKey(

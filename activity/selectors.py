@@ -475,6 +475,15 @@ def feeds_of(messages: list[Message]) -> dict[uuid.UUID, Feed]:
     return {row.origin_id: row for row in Feed.objects.filter(origin_id__in=origins)}
 
 
+def workflow_by_origin(*, origin_id) -> Workflow:
+    """``Workflow.DoesNotExist`` for an unknown or malformed id."""
+    try:
+        origin_id = uuid.UUID(str(origin_id))
+    except ValueError as malformed:
+        raise Workflow.DoesNotExist("No such workflow.") from malformed
+    return Workflow.objects.get(origin_id=origin_id)
+
+
 # A subscriber on the dashboard ----------------------------------------------------------------
 
 SUBSCRIBER_FEED_PREVIEW_SIZE = 10

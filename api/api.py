@@ -106,11 +106,15 @@ def _register_routers():
     from api.routers import (
         changes,
         environments,
+        events,
+        execution_details,
         feeds,
         integrations,
         layouts,
+        messages,
         notification_groups,
         notification_templates,
+        notifications,
         subscribers,
         topics,
         widgets,
@@ -127,6 +131,10 @@ def _register_routers():
     api.add_router("/integrations", integrations.router)
     api.add_router("/widgets", widgets.session_start_router)
     api.add_router("/widgets", widgets.router)
+    api.add_router("/events", events.router)
+    api.add_router("/messages", messages.router)
+    api.add_router("/notifications", notifications.router)
+    api.add_router("/execution-details", execution_details.router)
 
 
 _register_routers()

@@ -51,6 +51,9 @@ class NoActivityData:
     def usage(self, *, environment, workflow_identifier, variables):
         return {}
 
+    def sampled_workflows(self, *, environment) -> set[str]:
+        return set()
+
 
 trigger_variable_usage: TriggerVariableUsage = NoActivityData()
 
@@ -111,6 +114,26 @@ def _channels_delivered_in(change_set) -> set[str]:
     return cached
 
 
+def _sampled_workflows(change_set) -> set[str] | frozenset:
+    """The workflows of the target with recorded triggers, read once per change set, so a page
+    of changes asks about samples only for workflows that have some."""
+    cached = change_set.__dict__.get("_sampled_workflows")
+    if cached is None:
+        sampled = getattr(trigger_variable_usage, "sampled_workflows", None)
+        cached = sampled(environment=change_set.target) if sampled else _EVERY_WORKFLOW
+        change_set.__dict__["_sampled_workflows"] = cached
+    return cached
+
+
+class _Everything(frozenset):
+    def __contains__(self, item) -> bool:
+        return True
+
+
+# An activity source that cannot list its sampled workflows is asked about every one.
+_EVERY_WORKFLOW = _Everything()
+
+
 def channel_warnings(change: PendingChange) -> list[ChangeWarning]:
     from integrations.selectors import channel_noun
 
@@ -136,10 +159,13 @@ def warnings_for(change: PendingChange) -> list[ChangeWarning]:
     if change.type_key == "workflow" and upstream is not None:
         added = sorted(workflow_variables(upstream) - workflow_variables(downstream))
         if added:
-            usage = trigger_variable_usage.usage(
-                environment=target,
-                workflow_identifier=(downstream or upstream)["identifier"],
-                variables=added,
+            identifier = (downstream or upstream)["identifier"]
+            usage = (
+                trigger_variable_usage.usage(
+                    environment=target, workflow_identifier=identifier, variables=added
+                )
+                if identifier in _sampled_workflows(change.change_set)
+                else {}
             )
             warnings.append(
                 ChangeWarning(

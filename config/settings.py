@@ -129,6 +129,15 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
 # Background work (the trigger pipeline) goes through django.tasks into the database; workers
 # (`manage.py db_worker`, as many as needed) take it from there. See README, "Workers".
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Activity (triggers, notifications, messages, execution logs) older than this is deleted by
+# `manage.py activity_prune`.
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=30)
+# Strict variables: a step whose templates read a variable the trigger did not send fails, with
+# an execution log naming it, instead of rendering it as empty text.
+ACTIVITY_STRICT_VARIABLES = env.bool("ACTIVITY_STRICT_VARIABLES", default=False)
+# Each worker looks for pipeline tasks that died (and puts them back in the queue) at most this
+# often, after finishing a task; 0 leaves it to `manage.py activity_recover`.
+ACTIVITY_RECOVERY_SECONDS = env.int("ACTIVITY_RECOVERY_SECONDS", default=60)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -130,7 +130,10 @@ def api_key_authenticate(*, secret: str) -> ApiKey | None:
     now = timezone.now()
     if api_key is None or not api_key.is_usable(at=now):
         return None
-    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+    resolution_ago = now - LAST_USED_RESOLUTION
+    if api_key.last_used_at is not None and api_key.last_used_at >= resolution_ago:
+        return api_key  # written less than a minute ago: no query at all
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=resolution_ago)
     if ApiKey.unscoped_across_environments.filter(stale, pk=api_key.pk).update(last_used_at=now):
         api_key.last_used_at = now
     return api_key

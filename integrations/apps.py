@@ -6,3 +6,6 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         from integrations import checks  # noqa: F401  (registers the system checks)
+        from integrations.pipeline import deliverers_register
+
+        deliverers_register()

@@ -98,3 +98,14 @@ TEST_FIELD_ENCRYPTION_KEY = "uV3lYzWnRkq0m8cD2b6eFh1jK4pQs7tXw9yA5zB0cE8="
 @pytest.fixture(autouse=True)
 def field_encryption_keys(settings):
     settings.FIELD_ENCRYPTION_KEYS = [TEST_FIELD_ENCRYPTION_KEY]
+
+
+@pytest.fixture(autouse=True)
+def integration_deliverers():
+    """Some tests swap a channel's deliverer for a fake and then unregister it: each test starts
+    with the integrations' deliverers, as the app registers them."""
+    from integrations.pipeline import deliverers_register
+
+    deliverers_register()
+    yield
+    deliverers_register()

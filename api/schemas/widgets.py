@@ -71,7 +71,7 @@ class CtaData(Schema):
     url: str | None = None
 
 
-class CtaOut(Schema):
+class FeedCtaOut(Schema):
     type: str | None = None
     data: CtaData = Field(default_factory=CtaData)
 
@@ -86,7 +86,7 @@ class InboxMessageOut(AliasedSchema):
     templateIdentifier: str
     channel: Literal["in_app"] = "in_app"
     content: str
-    cta: CtaOut
+    cta: FeedCtaOut
     payload: dict[str, Any] = {}
     seen: bool
     read: bool

@@ -1,10 +1,21 @@
+import json
+from dataclasses import dataclass
+
 import pytest
 from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from environments.keys import generate_secret
+from environments.scoping import environment_scope
+from tests.factories import ApiKeyFactory, StepFactory, WorkflowFactory
+from workflows.models import Channel
 
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits(db):
-    """Buckets live in the cache; each test starts with full ones."""
     cache.clear()
     yield
     cache.clear()
@@ -44,3 +55,97 @@ def widgets(client):
             return {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
 
     return Widgets()
+
+
+@pytest.fixture(autouse=True)
+def no_background_recovery(settings):
+    """Recovery runs when a test calls it, not after whichever task happens to finish."""
+    settings.ACTIVITY_RECOVERY_SECONDS = 0
+
+
+@dataclass
+class KeyClient:
+    """The API as a backend sees it: every request carries one environment's secret key."""
+
+    secret: str
+    client: Client
+    environment: object
+
+    def _headers(self) -> dict:
+        return {"HTTP_AUTHORIZATION": f"ApiKey {self.secret}"}
+
+    def get(self, path: str, params=None):
+        return self.client.get(f"/v1{path}", params or {}, **self._headers())
+
+    def delete(self, path: str):
+        return self.client.delete(f"/v1{path}", **self._headers())
+
+    def post(self, path: str, body=None):
+        return self.client.post(
+            f"/v1{path}",
+            data=body if isinstance(body, str | bytes) else json.dumps(body or {}),
+            content_type="application/json",
+            **self._headers(),
+        )
+
+    def trigger(self, name: str, to, **fields):
+        return self.post("/events/trigger", {"name": name, "to": to, **fields})
+
+
+def key_client_for(environment) -> KeyClient:
+    secret = generate_secret()
+    ApiKeyFactory(environment=environment, secret=secret)
+    return KeyClient(secret=secret, client=Client(), environment=environment)
+
+
+@pytest.fixture
+def key_client():
+    return key_client_for
+
+
+def run_tasks(limit: int = 10_000) -> int:
+    """Run every task that is due, as ``db_worker`` would, in this process and transaction.
+    Returns how many ran; a task that failed fails the test with its traceback."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    ran = 0
+    for _ in range(limit):
+        with transaction.atomic():
+            task_row = DBTaskResult.objects.ready().select_for_update(skip_locked=True).first()
+            if task_row is None:
+                break
+            task_row.claim(worker.worker_id)
+        worker.run_task(task_row)
+        task_row.refresh_from_db()
+        assert task_row.status == "SUCCESSFUL", task_row.traceback
+        ran += 1
+    return ran
+
+
+@pytest.fixture
+def drain():
+    return run_tasks
+
+
+def in_app_workflow(environment, *, identifier="order-shipped", body=None, **fields):
+    workflow = WorkflowFactory(environment=environment, identifier=identifier, **fields)
+    StepFactory(
+        workflow=workflow,
+        channel=Channel.IN_APP,
+        name="In-app",
+        body=body or "Hi {{ subscriber.firstName }}, order {{ payload.order.id }} shipped.",
+        cta_url="https://shop.example/orders/{{ payload.order.id }}",
+    )
+    return workflow
+
+
+def scoped(environment):
+    return environment_scope(environment)

@@ -17,7 +17,13 @@ from django.apps import apps
 
 from api.api import api as ninja_api
 from environments.models import EnvironmentScopedModel
-from tests.factories import FeedFactory, LayoutFactory, StepFactory, WorkflowFactory
+from tests.factories import (
+    FeedFactory,
+    LayoutFactory,
+    NotificationFactory,
+    StepFactory,
+    WorkflowFactory,
+)
 
 # Routes that client-side apps call with a session token, not an API key.
 TOKEN_ROUTES = "/v1/widgets/"
@@ -119,6 +125,7 @@ def victim(tenant, api, issue_key):
     StepFactory(workflow=workflow)
     FeedFactory(environment=environment)
     LayoutFactory(environment=environment)
+    NotificationFactory(trigger__environment=environment)
     assert client.send("post", "/subscribers", {"subscriberId": "b-ada"}).status_code == 201
     assert (
         client.send(

@@ -27,6 +27,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("activity", "0001_initial")]
+    dependencies = [("activity", "0003_big_tables_without_environment_index")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
