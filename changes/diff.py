@@ -1,25 +1,55 @@
-"""Pending changes: what differs between an environment and its downstream, computed from the
-current state of both, never from an edit log.
+"""Pending changes: what differs between an environment and its downstream.
 
-An edit that is later undone leaves no change; a renamed workflow is one update, because both
-sides are matched by ``origin_id``.
+Computed in SQL from the two environments' current rows, never from an edit log: a change is
+an entity whose stored content hash differs between the two sides, or that exists on one side
+only. An edit that is later undone leaves no change; a renamed workflow is one update, because
+both sides are matched by ``origin_id``. Entities made separately on each side (no shared
+origin) are paired by their natural key: that is one update, which links the two copies.
+
+Per type, two sets answer everything, each a semi- or anti-join on ``origin_id`` that the
+``(environment, origin_id, content_hash)`` index serves:
+
+- *changed*, on the source side: rows with no target row of the same origin and hash;
+- *deleted*, on the target side: rows with no source row of the same origin, and no unmatched
+  source row of the same natural key.
+
+Counts per type and action come from one query; a page of changes is one ``UNION ALL`` ordered,
+filtered and paged in SQL; documents are loaded for the changes asked for only.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from hashlib import sha256
 
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models import CharField as CharFieldType
+from django.db.models.functions import Coalesce
+
+from changes.documents import hash_hex
 from changes.registry import (
-    PROMOTABLE_TYPES,
     REGISTRY,
-    TYPE_ORDER,
     Document,
     EntityState,
-    canonical_json,
-    fingerprint_of,
-    load_environment,
+    PromotableType,
+    promotable_types,
+    type_of_model,
+    type_order,
 )
 from environments.models import Environment
 
@@ -30,12 +60,33 @@ class Action:
     DELETED = "deleted"
 
 
+ACTIONS = (Action.CREATED, Action.UPDATED, Action.DELETED)
+
+
+def fingerprint_of(upstream_hash: int | None, downstream_hash: int | None) -> str:
+    """A change's fingerprint: its pair of content hashes. It changes whenever either side
+    does, so an apply can tell that the change was edited after it was reviewed."""
+    return f"{hash_hex(upstream_hash)}.{hash_hex(downstream_hash)}"
+
+
+def parse_change_id(change_id: str) -> tuple[PromotableType, str] | None:
+    """(type, origin_id) of ``"workflow:<uuid>"``, or None for anything malformed."""
+    type_key, _, origin_id = str(change_id).partition(":")
+    promotable_type = REGISTRY.get(type_key)
+    if promotable_type is None:
+        return None
+    try:
+        return promotable_type, str(uuid.UUID(origin_id))
+    except ValueError:
+        return None
+
+
 @dataclass
 class PendingChange:
     """One entity whose document differs between ``source`` and ``target``.
 
     ``change_id`` (type and origin_id) survives further edits; ``fingerprint`` changes whenever
-    either side does, so an apply can tell that the change was edited after it was reviewed.
+    either side does. Documents load on first use, for every change of the same batch at once.
     """
 
     type_key: str
@@ -49,7 +100,7 @@ class PendingChange:
         return f"{self.type_key}:{self.origin_id}"
 
     @property
-    def promotable_type(self):
+    def promotable_type(self) -> PromotableType:
         return REGISTRY[self.type_key]
 
     @property
@@ -61,16 +112,26 @@ class PendingChange:
         return Action.UPDATED
 
     @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(
+            self.upstream.content_hash if self.upstream else None,
+            self.downstream.content_hash if self.downstream else None,
+        )
+
+    def _ensure_documents(self) -> None:
+        states = [state for state in (self.upstream, self.downstream) if state is not None]
+        if any(state.document is None for state in states):
+            self.change_set.load_documents([self])
+
+    @property
     def upstream_document(self) -> Document | None:
+        self._ensure_documents()
         return self.upstream.document if self.upstream else None
 
     @property
     def downstream_document(self) -> Document | None:
+        self._ensure_documents()
         return self.downstream.document if self.downstream else None
-
-    @cached_property
-    def fingerprint(self) -> str:
-        return fingerprint_of(self.upstream_document, self.downstream_document)
 
     @property
     def name(self) -> str:
@@ -91,8 +152,11 @@ class PendingChange:
         return (self.upstream or self.downstream).updated_at
 
     @property
-    def sort_key(self):
-        return (TYPE_ORDER[self.type_key], self.name.lower(), self.origin_id)
+    def relinks(self) -> bool:
+        """Paired by natural key: the two sides carry different origin_ids."""
+        return bool(self.upstream and self.downstream) and (
+            self.upstream.origin_id != self.downstream.origin_id
+        )
 
     @cached_property
     def comparison(self):
@@ -102,23 +166,20 @@ class PendingChange:
             type_key=self.type_key,
             old=self.downstream_document,
             new=self.upstream_document,
-            names=self.change_set.names,
+            names=self.change_set.names_for([self]),
             budget=self.change_set.diff_budget,
         )
 
-    @property
-    def relinks(self) -> bool:
-        """Paired by natural key: the two sides carry different origin_ids."""
-        return bool(self.upstream and self.downstream) and (
-            self.upstream.origin_id != self.downstream.origin_id
-        )
-
-    @property
+    @cached_property
     def summary(self) -> str:
-        summary = self.comparison.summary()
-        if self.relinks and summary == "no visible difference":
-            return "same content, made separately on each side: links the two copies"
-        return summary
+        from changes.comparisons import change_summary
+
+        return change_summary(
+            self.promotable_type,
+            old=self.downstream_document,
+            new=self.upstream_document,
+            relinks=self.relinks,
+        )
 
     @cached_property
     def warnings(self) -> list:
@@ -127,93 +188,456 @@ class PendingChange:
         return warnings_for(self)
 
 
-def referrers_index(
-    states: dict[str, dict[str, EntityState]],
-) -> dict[tuple[str, str], list[EntityState]]:
-    """(type key, origin_id) -> the entities of ``states`` that reference it."""
-    referrers = defaultdict(list)
-    for type_key, by_origin in states.items():
-        promotable_type = REGISTRY[type_key]
-        for state in by_origin.values():
-            for reference in set(promotable_type.referenced(state.document)):
-                referrers[reference].append(state)
-    return referrers
+# SQL ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ChangeSet:
-    """All pending changes from ``source`` into ``target``, from one load of each side."""
+def _same_origin(promotable_type: PromotableType, environment) -> QuerySet:
+    return promotable_type.rows(environment).filter(origin_id=OuterRef("origin_id"))
 
+
+def _count(queryset: QuerySet) -> Subquery:
+    # COUNT as a plain function: no GROUP BY, one row, usable as a scalar subquery.
+    return Subquery(
+        queryset.order_by().values(
+            count=Func(F("pk"), function="COUNT", output_field=IntegerField())
+        ),
+        output_field=IntegerField(),
+    )
+
+
+@dataclass(frozen=True)
+class TypeSets:
+    """The SQL sets of one type between two environments (querysets, not yet run)."""
+
+    promotable_type: PromotableType
     source: Environment
     target: Environment
-    source_states: dict[str, dict[str, EntityState]]
-    target_states: dict[str, dict[str, EntityState]]
-    changes: list[PendingChange] = field(default_factory=list)
+
+    def _rows(self, environment) -> QuerySet:
+        return self.promotable_type.rows(environment).order_by()
+
+    @property
+    def changed(self) -> QuerySet:
+        """Source rows with no identical target row: updates, creates and relinks. A NULL hash
+        never equals anything, so a row without a hash shows as changed, never as equal."""
+        identical = _same_origin(self.promotable_type, self.target).filter(
+            content_hash=OuterRef("content_hash")
+        )
+        return self._rows(self.source).filter(~Exists(identical))
+
+    def _unmatched(self, environment, other) -> QuerySet:
+        return self._rows(environment).filter(~Exists(_same_origin(self.promotable_type, other)))
+
+    @property
+    def unmatched_source(self) -> QuerySet:
+        return self._unmatched(self.source, self.target)
+
+    def _partner_condition(self, environment, other) -> Q:
+        """Rows of ``environment`` paired by natural key with an unmatched row of ``other``."""
+        promotable_type = self.promotable_type
+        if not promotable_type.pairs_by_natural_key:
+            return Q(pk__in=[])
+        partners = self._unmatched(other, environment)
+        if not promotable_type.singleton:
+            key = promotable_type.natural_key
+            partners = partners.filter(**{key: OuterRef(key)})
+        return Q(Exists(partners))
+
+    @property
+    def relinked(self) -> QuerySet:
+        return self.unmatched_source.filter(self._partner_condition(self.source, self.target))
+
+    @property
+    def deleted(self) -> QuerySet:
+        """Target rows with no source row of the same origin, and no unmatched source row of
+        the same natural key (that pair is a relink, listed on the source side)."""
+        return self._unmatched(self.target, self.source).exclude(
+            self._partner_condition(self.target, self.source)
+        )
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One row of the change list before documents: which entity, on which side."""
+
+    type_key: str
+    side: str  # "source" (created or updated) or "target" (deleted)
+    pk: int
+
+
+class ChangeRows:
+    """The ordered change list as a lazy sequence for ``Paginator``: its length comes from the
+    counts query, and each slice is one query."""
+
+    def __init__(self, change_set: ChangeSet, *, type_key: str | None):
+        self.change_set = change_set
+        self.type_key = type_key
+
+    def count(self) -> int:
+        if self.type_key:
+            return self.change_set.counts_by_type().get(self.type_key, 0)
+        return len(self.change_set)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[PendingChange]:
+        rows = list(self.change_set.rows(type_key=self.type_key)[index])
+        return self.change_set.changes_of_rows(rows)
+
+
+class ChangeSet:
+    """The pending changes from ``source`` into ``target``, answered in SQL on demand.
+
+    ``len()``, ``counts()`` and ``counts_by_type()`` come from one aggregate query. ``page()``
+    and ``rows()`` list changes in order (type, then name) without documents; documents load
+    for the changes that are shown, applied or diffed. ``changes`` lists every change.
+    """
+
+    def __init__(self, *, source: Environment, target: Environment):
+        self.source = source
+        self.target = target
 
     @classmethod
     def compute(cls, *, source: Environment, target: Environment) -> ChangeSet:
-        change_set = cls(
-            source=source,
-            target=target,
-            source_states=load_environment(source),
-            target_states=load_environment(target),
+        return cls(source=source, target=target)
+
+    def sets(self, promotable_type: PromotableType) -> TypeSets:
+        return TypeSets(promotable_type=promotable_type, source=self.source, target=self.target)
+
+    # Counts -----------------------------------------------------------------------------------
+
+    @cached_property
+    def _counts(self) -> dict[tuple[str, str], int]:
+        """(type key, action) -> count, from one query."""
+        subqueries = {}
+        for position, promotable_type in enumerate(promotable_types()):
+            sets = self.sets(promotable_type)
+            subqueries[f"c{position}_changed"] = _count(sets.changed)
+            subqueries[f"c{position}_unmatched"] = _count(sets.unmatched_source)
+            subqueries[f"c{position}_deleted"] = _count(sets.deleted)
+            if promotable_type.pairs_by_natural_key:
+                subqueries[f"c{position}_relinked"] = _count(sets.relinked)
+        row = Environment.objects.filter(pk=self.source.pk).values(**subqueries).get()
+        counts = {}
+        for position, promotable_type in enumerate(promotable_types()):
+            changed = row[f"c{position}_changed"] or 0
+            unmatched = row[f"c{position}_unmatched"] or 0
+            relinked = row.get(f"c{position}_relinked") or 0
+            counts[(promotable_type.key, Action.CREATED)] = unmatched - relinked
+            counts[(promotable_type.key, Action.UPDATED)] = changed - unmatched + relinked
+            counts[(promotable_type.key, Action.DELETED)] = row[f"c{position}_deleted"] or 0
+        return counts
+
+    @cached_property
+    def total(self) -> int:
+        """How many changes are pending: one query of two counts per type (the sidebar badge)."""
+        if "_counts" in self.__dict__:
+            return sum(self._counts.values())
+        subqueries = {}
+        for position, promotable_type in enumerate(promotable_types()):
+            sets = self.sets(promotable_type)
+            subqueries[f"c{position}_changed"] = _count(sets.changed)
+            subqueries[f"c{position}_deleted"] = _count(sets.deleted)
+        row = Environment.objects.filter(pk=self.source.pk).values(**subqueries).get()
+        return sum(count or 0 for count in row.values())
+
+    def __len__(self) -> int:
+        return self.total
+
+    def counts_by_type_and_action(self) -> dict[tuple[str, str], int]:
+        return dict(self._counts)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def counts(self) -> dict[str, int]:
+        totals = dict.fromkeys(ACTIONS, 0)
+        for (_type_key, action), count in self._counts.items():
+            totals[action] += count
+        return totals
+
+    def counts_by_type(self) -> dict[str, int]:
+        totals: dict[str, int] = defaultdict(int)
+        for (type_key, _action), count in self._counts.items():
+            totals[type_key] += count
+        return dict(totals)
+
+    # The ordered list -------------------------------------------------------------------------
+
+    def rows(
+        self, *, type_key: str | None = None, hashes: bool = False, plan_order: bool = False
+    ) -> QuerySet:
+        """Every change as (type order, sort name, origin, side, pk), in the page's order: type
+        (dependency order), then name, then origin_id. One UNION ALL; slice it to page.
+
+        With ``hashes``, each row also carries its own hash and its partner's (the target row
+        it replaces), which is all a fingerprint needs. With ``plan_order``, the rows come in
+        the order Promote all writes them: creates and updates by type, then deletes in reverse.
+        """
+        parts = []
+        ordered = promotable_types()
+        for position, promotable_type in enumerate(ordered):
+            if type_key and promotable_type.key != type_key:
+                continue
+            sets = self.sets(promotable_type)
+            for side, queryset in (("source", sets.changed), ("target", sets.deleted)):
+                step = position if side == "source" else 2 * len(ordered) - position
+                columns = {
+                    "plan_position": Value(step, output_field=IntegerField()),
+                    "type_position": Value(position, output_field=IntegerField()),
+                    "sort_name": promotable_type.sort_name_expression(),
+                    "origin": F("origin_id"),
+                    "side": Value(side, output_field=CharFieldType()),
+                    "row_pk": F("pk"),
+                }
+                if hashes:
+                    columns["own_hash"] = F("content_hash")
+                    columns["partner_hash"] = (
+                        self._partner_hash(promotable_type)
+                        if side == "source"
+                        else Value(None, output_field=BigIntegerField())
+                    )
+                parts.append(queryset.values(**columns))
+        if not parts:
+            return promotable_types()[0].rows(self.source).none().values("pk")
+        first, *others = parts
+        first = first.union(*others, all=True)
+        if plan_order:
+            return first.order_by("plan_position", "sort_name", "origin")
+        return first.order_by("type_position", "sort_name", "origin")
+
+    def changes_of_rows(
+        self, rows: Iterable[dict], *, documents: bool = True
+    ) -> list[PendingChange]:
+        """The changes of ``rows`` (from ``rows()``), in their order, with both sides."""
+        rows = list(rows)
+        ordered = promotable_types()
+        source_pks: dict[str, list[int]] = defaultdict(list)
+        target_pks: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            key = ordered[row["type_position"]].key
+            (source_pks if row["side"] == "source" else target_pks)[key].append(row["row_pk"])
+        found: dict[tuple[str, str, int], PendingChange] = {}
+        for promotable_type in ordered:
+            key = promotable_type.key
+            if key not in source_pks and key not in target_pks:
+                continue
+            for change in self._resolve(
+                promotable_type,
+                source=promotable_type.rows(self.source).filter(pk__in=source_pks.get(key, [])),
+                target=promotable_type.rows(self.target).filter(pk__in=target_pks.get(key, [])),
+                documents=documents,
+            ):
+                state = change.upstream or change.downstream
+                side = "source" if change.upstream else "target"
+                found[(key, side, state.pk)] = change
+        changes = []
+        for row in rows:
+            key = (ordered[row["type_position"]].key, row["side"], row["row_pk"])
+            if key in found:
+                changes.append(found[key])
+        return changes
+
+    def page(self, *, type_key: str | None = None) -> ChangeRows:
+        """The changes in order, for ``Paginator``: each page is one query, and documents
+        load for that page only."""
+        return ChangeRows(self, type_key=type_key)
+
+    @cached_property
+    def changes(self) -> list[PendingChange]:
+        """Every pending change, in order, without documents (they load when asked for)."""
+        return self.changes_of_rows(self.rows(), documents=False)
+
+    @cached_property
+    def by_id(self) -> dict[str, PendingChange]:
+        return {change.change_id: change for change in self.changes}
+
+    def get(self, change_id: str) -> PendingChange | None:
+        """The pending change ``change_id``, or None if it is not pending (or malformed)."""
+        [change] = self.changes_by_ids([change_id]).values() or [None]
+        return change
+
+    def changes_by_ids(
+        self, change_ids: Iterable[str], *, documents: bool = True
+    ) -> dict[str, PendingChange]:
+        """The pending changes among ``change_ids``, by id; ids no longer pending are absent."""
+        origins: dict[str, set[str]] = defaultdict(set)
+        for change_id in change_ids:
+            parsed = parse_change_id(change_id)
+            if parsed is not None:
+                origins[parsed[0].key].add(parsed[1])
+        found = {}
+        for promotable_type in promotable_types():
+            wanted = origins.get(promotable_type.key)
+            if not wanted:
+                continue
+            for change in self._resolve(
+                promotable_type,
+                source=promotable_type.rows(self.source).filter(origin_id__in=wanted),
+                target=promotable_type.rows(self.target).filter(origin_id__in=wanted),
+                documents=documents,
+            ):
+                if change.change_id in {f"{promotable_type.key}:{origin}" for origin in wanted}:
+                    found[change.change_id] = change
+        return found
+
+    # Pairing ----------------------------------------------------------------------------------
+
+    def _resolve(
+        self, promotable_type: PromotableType, *, source: QuerySet, target: QuerySet, documents
+    ) -> list[PendingChange]:
+        """The changes among ``source`` rows (candidates for created or updated) and ``target``
+        rows (candidates for deleted), each with its other side: one load per environment."""
+        sets = self.sets(promotable_type)
+        key = promotable_type.natural_key
+        upstream = promotable_type.load(source, documents=documents)
+        wanted = Q(pk__in=target.values("pk"))
+        if upstream:
+            wanted |= Q(origin_id__in=[state.origin_id for state in upstream])
+            if promotable_type.singleton:
+                wanted |= Q(pk__in=sets._unmatched(self.target, self.source).values("pk"))
+            elif key:
+                keys = {state.natural_key for state in upstream if state.natural_key is not None}
+                wanted |= Q(**{f"{key}__in": keys})
+        paired = Value(False)
+        if promotable_type.pairs_by_natural_key:
+            partners = sets.unmatched_source
+            if not promotable_type.singleton:
+                partners = partners.filter(**{key: OuterRef(key)})
+            paired = Exists(partners)
+        candidates = (
+            promotable_type.rows(self.target)
+            .filter(wanted)
+            .annotate(
+                in_source=Exists(_same_origin(promotable_type, self.source)),
+                paired=paired,
+                asked=Exists(target.filter(pk=OuterRef("pk"))),
+            )
         )
-        change_set.changes = sorted(change_set._differences(), key=lambda c: c.sort_key)
-        return change_set
+        downstream = promotable_type.load(
+            candidates, documents=documents, flags=("in_source", "paired", "asked")
+        )
+        by_origin = {state.origin_id: state for state in downstream}
+        unmatched_down = {
+            (None if promotable_type.singleton else state.natural_key): state
+            for state in downstream
+            if not state.flags["in_source"]
+        }
+        changes = []
+        for state in upstream:
+            partner = by_origin.get(state.origin_id)
+            if partner is None and promotable_type.pairs_by_natural_key:
+                natural = None if promotable_type.singleton else state.natural_key
+                partner = unmatched_down.pop(natural, None)
+            if (
+                partner is not None
+                and partner.origin_id == state.origin_id
+                and state.content_hash is not None
+                and partner.content_hash == state.content_hash
+            ):
+                continue  # identical on both sides
+            changes.append(self._change(promotable_type, state.origin_id, state, partner))
+        for state in downstream:
+            if state.flags["asked"] and not state.flags["in_source"] and not state.flags["paired"]:
+                changes.append(self._change(promotable_type, state.origin_id, None, state))
+        return changes
 
-    def _differences(self):
-        for promotable_type in PROMOTABLE_TYPES:
-            upstream = self.source_states[promotable_type.key]
-            downstream = dict(self.target_states[promotable_type.key])
-            unmatched_upstream = []
-            for origin_id, state in upstream.items():
-                other = downstream.pop(origin_id, None)
-                if other is None:
-                    unmatched_upstream.append(state)
-                elif canonical_json(state.document) != canonical_json(other.document):
-                    yield self._change(promotable_type.key, origin_id, state, other)
-            by_natural_key = {}
-            for state in downstream.values():
-                natural_key = promotable_type.natural_key_of(state.document)
-                if natural_key is not None:
-                    by_natural_key.setdefault(natural_key, state)
-            for state in unmatched_upstream:
-                natural_key = promotable_type.natural_key_of(state.document)
-                other = by_natural_key.pop(natural_key, None) if natural_key is not None else None
-                if other is not None:
-                    # Same entity made separately on each side: even with equal content it is
-                    # a change, because applying it links the copies (the target takes the
-                    # upstream origin_id) so references from upstream resolve downstream.
-                    downstream.pop(other.origin_id)
-                yield self._change(promotable_type.key, state.origin_id, state, other)
-            for origin_id, state in downstream.items():
-                yield self._change(promotable_type.key, origin_id, None, state)
-
-    def _change(self, type_key, origin_id, upstream, downstream) -> PendingChange:
+    def _change(self, promotable_type, origin_id, upstream, downstream) -> PendingChange:
         return PendingChange(
-            type_key=type_key,
+            type_key=promotable_type.key,
             origin_id=origin_id,
             upstream=upstream,
             downstream=downstream,
             change_set=self,
         )
 
-    def __len__(self) -> int:
-        return len(self.changes)
+    def load_documents(self, changes: Iterable[PendingChange]) -> None:
+        """Load the documents of both sides of ``changes``: two queries per type and side."""
+        missing: dict[tuple[str, str], list[EntityState]] = defaultdict(list)
+        for change in changes:
+            for side, state in (("source", change.upstream), ("target", change.downstream)):
+                if state is not None and state.document is None:
+                    missing[(change.type_key, side)].append(state)
+        for (type_key, side), states in missing.items():
+            promotable_type = REGISTRY[type_key]
+            environment = self.source if side == "source" else self.target
+            loaded = {
+                state.pk: state
+                for state in promotable_type.load(
+                    promotable_type.rows(environment).filter(pk__in=[s.pk for s in states])
+                )
+            }
+            for state in states:
+                fresh = loaded.get(state.pk)
+                if fresh is not None:
+                    state.document = fresh.document
+                    state.part_pks = fresh.part_pks
+                    state.name = fresh.name
 
-    @cached_property
-    def by_id(self) -> dict[str, PendingChange]:
-        return {change.change_id: change for change in self.changes}
+    # Names, references, referrers -------------------------------------------------------------
 
-    @cached_property
-    def names(self) -> dict[tuple[str, str], str]:
-        """(type key, origin_id) -> name, on either side; upstream names win."""
-        names = {}
-        for states in (self.target_states, self.source_states):
-            for type_key, by_origin in states.items():
-                for origin_id, state in by_origin.items():
-                    names[(type_key, origin_id)] = state.name
+    def names_for(self, changes: Iterable[PendingChange]) -> dict[tuple[str, str], str]:
+        """(type key, origin_id) -> name of every entity the documents of ``changes`` name, on
+        either side (upstream names win): one query per referenced type."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for change in changes:
+            for document in (change.upstream_document, change.downstream_document):
+                if document is None:
+                    continue
+                for type_key, origin_id in change.promotable_type.referenced(document):
+                    wanted[type_key].add(origin_id)
+        names = self._names_cache
+        for type_key, origins in wanted.items():
+            origins = {origin for origin in origins if (type_key, origin) not in names}
+            if not origins:
+                continue
+            promotable_type = REGISTRY[type_key]
+            rows = (
+                promotable_type.model.unscoped_across_environments.filter(
+                    environment__in=[self.target, self.source], origin_id__in=origins
+                )
+                .annotate(display_name=promotable_type.name_expression())
+                .values_list("origin_id", "display_name", "environment_id")
+            )
+            # Target names first, so the source's (upstream) names win.
+            for origin_id, name, _environment_id in sorted(
+                rows, key=lambda row: row[2] == self.source.pk
+            ):
+                names[(type_key, str(origin_id))] = name
         return names
+
+    @cached_property
+    def _names_cache(self) -> dict[tuple[str, str], str]:
+        return {}
+
+    def prefetch(self, changes: list[PendingChange]) -> None:
+        """Everything a page of ``changes`` shows, in a constant number of queries: their
+        documents, the names they reference, and what their warnings need."""
+        self.load_documents(changes)
+        self.names_for(changes)
+        deleted = [change for change in changes if change.upstream is None]
+        self.target_referrers_of(
+            [(change.type_key, change.downstream.origin_id) for change in deleted]
+        )
+
+    @cached_property
+    def _referrers_cache(self) -> dict[tuple[str, str], list[EntityState]]:
+        return {}
+
+    def target_referrers_of(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[EntityState]]:
+        """(type key, origin_id) -> the target entities whose documents name it."""
+        referrers = self._referrers_cache
+        wanted = [key for key in keys if key not in referrers]
+        referrers.update(referrers_in(self.target, wanted))
+        return referrers
+
+    @cached_property
+    def target_referrers(self) -> dict[tuple[str, str], list[EntityState]]:
+        """For the template tags that name a delete's referrers (kept for the warnings)."""
+        return self._referrers_cache
 
     @cached_property
     def diff_budget(self):
@@ -222,27 +646,96 @@ class ChangeSet:
 
         return page_diff_budget()
 
-    @cached_property
-    def target_referrers(self) -> dict[tuple[str, str], list[EntityState]]:
-        return referrers_index(self.target_states)
+    # The plan's fingerprint -------------------------------------------------------------------
 
-    @cached_property
-    def source_referrers(self) -> dict[tuple[str, str], list[EntityState]]:
-        return referrers_index(self.source_states)
-
-    def counts(self, changes: list[PendingChange] | None = None) -> dict[str, int]:
-        counted = Counter(
-            change.action for change in (self.changes if changes is None else changes)
+    def _partner_hash(self, promotable_type: PromotableType):
+        """The hash of the target row a source row replaces: same origin, else (a relink) the
+        unmatched target row of the same natural key."""
+        same_origin = _same_origin(promotable_type, self.target).values("content_hash")[:1]
+        if not promotable_type.pairs_by_natural_key:
+            return Subquery(same_origin, output_field=BigIntegerField())
+        partner = self.sets(promotable_type)._unmatched(self.target, self.source)
+        if not promotable_type.singleton:
+            key = promotable_type.natural_key
+            partner = partner.filter(**{key: OuterRef(key)})
+        return Coalesce(
+            Subquery(same_origin, output_field=BigIntegerField()),
+            Subquery(partner.values("content_hash")[:1], output_field=BigIntegerField()),
         )
-        return {
-            action: counted.get(action, 0)
-            for action in (Action.CREATED, Action.UPDATED, Action.DELETED)
-        }
-
-    def counts_by_type(self) -> dict[str, int]:
-        return Counter(change.type_key for change in self.changes)
 
     @cached_property
     def fingerprint(self) -> str:
-        """One hash of every pending change: the plan an operator confirmed."""
-        return fingerprint_of({change.change_id: change.fingerprint for change in self.changes})
+        """One hash over every pending change's id and pair of hashes, in order: the plan an
+        operator confirmed. Computed from the stored hashes alone, without loading a document,
+        streaming the rows."""
+        ordered = promotable_types()
+        digest = sha256()
+        for row in self.rows(hashes=True).iterator(chunk_size=2000):
+            type_key = ordered[row["type_position"]].key
+            if row["side"] == "source":
+                pair = fingerprint_of(row["own_hash"], row["partner_hash"])
+            else:
+                pair = fingerprint_of(None, row["own_hash"])
+            digest.update(f"{type_key}:{row['origin']}={pair};".encode())
+        return digest.hexdigest()[:16]
+
+
+def referrers_in(
+    environment: Environment, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], list[EntityState]]:
+    """(type key, origin_id) -> entities of ``environment`` whose documents name it: one query
+    per reference field that can name one of ``keys``, whatever their number."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for type_key, origin_id in keys:
+        wanted[type_key].add(origin_id)
+    found: dict[tuple[str, str], list[EntityState]] = {key: [] for key in keys}
+    if not wanted:
+        return found
+    for promotable_type in promotable_types():
+        for reference in promotable_type.fields:
+            for key, state in _referrers_through(
+                promotable_type, reference, environment, wanted, parts=False
+            ):
+                found.setdefault(key, []).append(state)
+        if promotable_type.parts is not None:
+            for reference in promotable_type.parts.fields:
+                for key, state in _referrers_through(
+                    promotable_type, reference, environment, wanted, parts=True
+                ):
+                    if all(other.pk != state.pk for other in found.setdefault(key, [])):
+                        found[key].append(state)
+    return found
+
+
+def _referrers_through(
+    promotable_type: PromotableType, reference, environment, wanted, *, parts: bool
+) -> Iterator[tuple[tuple[str, str], EntityState]]:
+    if reference.reference is None:
+        return
+    referenced_key = type_of_model(reference.reference).key
+    origins = wanted.get(referenced_key)
+    if not origins:
+        return
+    path = f"{reference.name}__origin_id"
+    if parts:
+        path = f"{promotable_type.parts.parent_field.related_query_name()}__{path}"
+    rows = (
+        promotable_type.rows(environment)
+        .filter(**{f"{path}__in": origins})
+        .annotate(display_name=promotable_type.name_expression(), referenced=F(path))
+        .order_by("pk")
+        .values("pk", "origin_id", "display_name", "referenced")
+        .distinct()
+    )
+    for row in rows:
+        state = EntityState(
+            type_key=promotable_type.key,
+            origin_id=str(row["origin_id"]),
+            pk=row["pk"],
+            name=row["display_name"],
+        )
+        yield (referenced_key, str(row["referenced"])), state
+
+
+def type_position(type_key: str) -> int:
+    return type_order()[type_key]

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from liquid.exceptions import LiquidError
 
-from changes.registry import REGISTRY
+from changes.registry import REGISTRY, Document
 from workflows.liquid import template_variables
 
 if TYPE_CHECKING:
     from changes.diff import PendingChange
     from environments.models import Environment
 
-TEMPLATE_FIELDS = ("subject", "body", "cta_url")
 RECENT_TRIGGERS = 100
 
 
@@ -86,27 +85,61 @@ def _parsed_variables(source: str) -> frozenset[str]:
 _cached_variables = lru_cache(maxsize=4096)(_parsed_variables)
 
 
+def _templates(document: Document | None, promotable_type) -> set[str]:
+    """Every Liquid template of a document: the type's ``template_fields``, in the entity and
+    in each of its parts."""
+    if not document:
+        return set()
+    names = promotable_type.template_fields
+    templates = {document[name] for name in names if document.get(name)}
+    if promotable_type.parts is not None:
+        for part in document.get(promotable_type.parts.key, []):
+            templates.update(part[name] for name in names if part.get(name))
+    return templates
+
+
 def workflow_variables(document: dict | None) -> set[str]:
     if not document:
         return set()
     variables = set()
-    for step in document.get("steps", []):
-        for field_name in TEMPLATE_FIELDS:
-            if step.get(field_name):
-                variables |= _variables_of(step[field_name])
+    for template in _templates(document, REGISTRY["workflow"]):
+        variables |= _variables_of(template)
     return variables
+
+
+def added_variables(promotable_type, *, upstream: Document | None, downstream) -> list[str]:
+    """Variables the upstream document reads that the downstream one does not.
+
+    Only templates that differ are parsed first: a template on both sides adds nothing. The
+    shared ones are parsed only when a variable is left to rule out, so a change to one step of
+    a long workflow costs a parse or two, and the variable cache keeps what pages revisit.
+    """
+    up, down = _templates(upstream, promotable_type), _templates(downstream, promotable_type)
+    shared = up & down
+    candidates = set()
+    for template in up - shared:
+        candidates |= _variables_of(template)
+    for template in down - shared:
+        candidates -= _variables_of(template)
+    for template in shared:
+        if not candidates:
+            break
+        candidates -= _variables_of(template)
+    return sorted(candidates)
 
 
 def warnings_for(change: PendingChange) -> list[ChangeWarning]:
     warnings = []
     target = change.change_set.target
+    promotable_type = change.promotable_type
     upstream, downstream = change.upstream_document, change.downstream_document
-    if change.type_key == "workflow" and upstream is not None:
-        added = sorted(workflow_variables(upstream) - workflow_variables(downstream))
+    if promotable_type.template_fields and upstream is not None:
+        added = added_variables(promotable_type, upstream=upstream, downstream=downstream)
         if added:
+            identifier_field = promotable_type.identifier_field
             usage = trigger_variable_usage.usage(
                 environment=target,
-                workflow_identifier=(downstream or upstream)["identifier"],
+                workflow_identifier=(downstream or upstream).get(identifier_field or "", ""),
                 variables=added,
             )
             warnings.append(
@@ -120,30 +153,30 @@ def warnings_for(change: PendingChange) -> list[ChangeWarning]:
                     target_name=target.name,
                 )
             )
+    identifier = promotable_type.identifier_field
     if (
-        upstream is not None
+        identifier
+        and upstream is not None
         and downstream is not None
-        and "identifier" in upstream
-        and upstream["identifier"] != downstream["identifier"]
+        and upstream.get(identifier) != downstream.get(identifier)
     ):
-        label = change.promotable_type.label.lower()
-        consequence = (
-            f"{target.name} triggers that use “{downstream['identifier']}” will stop matching."
-            if change.type_key == "workflow"
-            else f"Code in {target.name} that names the {label} “{downstream['identifier']}” "
-            "will stop finding it."
+        consequence = promotable_type.renamed_identifier_consequence.format(
+            target=target.name,
+            old=downstream[identifier],
+            label=promotable_type.label.lower(),
         )
         warnings.append(
             ChangeWarning(
                 kind="identifier_renamed",
                 message=f"Identifier renamed. {consequence}",
-                old_identifier=downstream["identifier"],
-                new_identifier=upstream["identifier"],
+                old_identifier=downstream[identifier],
+                new_identifier=upstream[identifier],
                 target_name=target.name,
             )
         )
     if upstream is None:
-        referrers = change.change_set.target_referrers.get((change.type_key, change.origin_id), [])
+        key = (change.type_key, change.downstream.origin_id)
+        referrers = change.change_set.target_referrers_of([key])[key]
         if referrers:
             names = [f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers]
             warnings.append(

@@ -96,6 +96,10 @@ class PromotableModel(EnvironmentScopedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    # The hash of the entity's canonical document (``changes.documents.content_hash_of``),
+    # written by every write path. NULL means not computed yet: such a row always shows as a
+    # pending change, never as silently equal.
+    content_hash = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -103,6 +107,11 @@ class PromotableModel(EnvironmentScopedModel):
             models.UniqueConstraint(
                 fields=["environment", "origin_id"], name="%(app_label)s_%(class)s_origin_per_env"
             )
+        ]
+        # Change detection joins the two environments on origin_id and compares hashes; this
+        # index answers it from the index alone.
+        indexes = [
+            models.Index(fields=["environment", "origin_id", "content_hash"], name="%(class)s_hash")
         ]
 
     def record_edit_by(self, actor) -> None:
