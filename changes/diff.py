@@ -282,7 +282,10 @@ class ChangeRows:
         return self.count()
 
     def __getitem__(self, index: slice) -> list[PendingChange]:
-        rows = list(self.change_set.rows(type_key=self.type_key)[index])
+        start = index.start or 0
+        rows = self.change_set.page_rows(
+            type_key=self.type_key, offset=start, limit=max(0, index.stop - start)
+        )
         return self.change_set.changes_of_rows(rows)
 
 
@@ -310,15 +313,7 @@ class ChangeSet:
     @cached_property
     def _counts(self) -> dict[tuple[str, str], int]:
         """(type key, action) -> count, from one query."""
-        subqueries = {}
-        for position, promotable_type in enumerate(promotable_types()):
-            sets = self.sets(promotable_type)
-            subqueries[f"c{position}_changed"] = _count(sets.changed)
-            subqueries[f"c{position}_unmatched"] = _count(sets.unmatched_source)
-            subqueries[f"c{position}_deleted"] = _count(sets.deleted)
-            if promotable_type.pairs_by_natural_key:
-                subqueries[f"c{position}_relinked"] = _count(sets.relinked)
-        row = Environment.objects.filter(pk=self.source.pk).values(**subqueries).get()
+        row = compiled_rows("counts", self._counts_query, self.source, self.target)[0]
         counts = {}
         for position, promotable_type in enumerate(promotable_types()):
             changed = row[f"c{position}_changed"] or 0
@@ -329,18 +324,34 @@ class ChangeSet:
             counts[(promotable_type.key, Action.DELETED)] = row[f"c{position}_deleted"] or 0
         return counts
 
+    @staticmethod
+    def _counts_query(source, target) -> QuerySet:
+        subqueries = {}
+        for position, promotable_type in enumerate(promotable_types()):
+            sets = TypeSets(promotable_type=promotable_type, source=source, target=target)
+            subqueries[f"c{position}_changed"] = _count(sets.changed)
+            subqueries[f"c{position}_unmatched"] = _count(sets.unmatched_source)
+            subqueries[f"c{position}_deleted"] = _count(sets.deleted)
+            if promotable_type.pairs_by_natural_key:
+                subqueries[f"c{position}_relinked"] = _count(sets.relinked)
+        return Environment.objects.filter(pk=source.pk).values(**subqueries)
+
     @cached_property
     def total(self) -> int:
         """How many changes are pending: one query of two counts per type (the sidebar badge)."""
         if "_counts" in self.__dict__:
             return sum(self._counts.values())
+        row = compiled_rows("total", self._total_query, self.source, self.target)[0]
+        return sum(count or 0 for count in row.values())
+
+    @staticmethod
+    def _total_query(source, target) -> QuerySet:
         subqueries = {}
         for position, promotable_type in enumerate(promotable_types()):
-            sets = self.sets(promotable_type)
+            sets = TypeSets(promotable_type=promotable_type, source=source, target=target)
             subqueries[f"c{position}_changed"] = _count(sets.changed)
             subqueries[f"c{position}_deleted"] = _count(sets.deleted)
-        row = Environment.objects.filter(pk=self.source.pk).values(**subqueries).get()
-        return sum(count or 0 for count in row.values())
+        return Environment.objects.filter(pk=source.pk).values(**subqueries)
 
     def __len__(self) -> int:
         return self.total
@@ -406,6 +417,17 @@ class ChangeSet:
         if plan_order:
             return first.order_by("plan_position", "sort_name", "origin")
         return first.order_by("type_position", "sort_name", "origin")
+
+    def page_rows(self, *, type_key: str | None, offset: int, limit: int) -> list[dict]:
+        """``limit`` rows of ``rows()`` from ``offset``: paged in SQL."""
+        return compiled_rows(
+            f"rows:{type_key or ''}",
+            lambda source, target: ChangeSet(source=source, target=target).rows(type_key=type_key),
+            self.source,
+            self.target,
+            limit=limit,
+            offset=offset,
+        )
 
     def changes_of_rows(
         self, rows: Iterable[dict], *, documents: bool = True
@@ -678,6 +700,53 @@ class ChangeSet:
                 pair = fingerprint_of(None, row["own_hash"])
             digest.update(f"{type_key}:{row['origin']}={pair};".encode())
         return digest.hexdigest()[:16]
+
+
+# Compiled queries -------------------------------------------------------------------------------
+
+# Stand-ins for the two environments while a query is compiled: never the pk of a real one.
+_PLACEHOLDERS = (uuid.UUID(int=1), uuid.UUID(int=2))
+_compiled: dict[tuple, tuple[str, list, list[int], list[int]]] = {}
+
+
+def compiled_rows(name: str, build, source, target, *, limit=None, offset=None) -> list[dict]:
+    """Run the queryset ``build(source, target)`` as rows of dicts, compiling it only once.
+
+    The counting and listing querysets hold a subquery per type, and Django takes longer to
+    compile them than PostgreSQL takes to run them. They are compiled once per process for two
+    placeholder environments; each run puts the real environments' pks in their parameter
+    slots. The SQL is Django's own, so every row is still filtered by environment.
+    """
+    from django.db import connection
+
+    key = (
+        name,
+        connection.vendor,
+        tuple(promotable_type.key for promotable_type in promotable_types()),
+    )
+    entry = _compiled.get(key)
+    if entry is None:
+        placeholders = [Environment(pk=pk) for pk in _PLACEHOLDERS]
+        queryset = build(*placeholders)
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        prepared = [Environment._meta.pk.get_db_prep_value(pk, connection) for pk in _PLACEHOLDERS]
+        params = list(params)
+        source_slots = [index for index, value in enumerate(params) if value == prepared[0]]
+        target_slots = [index for index, value in enumerate(params) if value == prepared[1]]
+        entry = _compiled[key] = (sql, params, source_slots, target_slots)
+    sql, params, source_slots, target_slots = entry
+    params = list(params)
+    for slots, environment in ((source_slots, source), (target_slots, target)):
+        value = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
+        for index in slots:
+            params[index] = value
+    if limit is not None:
+        sql = f"{sql} LIMIT %s OFFSET %s"
+        params += [limit, offset or 0]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def referrers_in(

@@ -85,16 +85,16 @@ def _parsed_variables(source: str) -> frozenset[str]:
 _cached_variables = lru_cache(maxsize=4096)(_parsed_variables)
 
 
-def _templates(document: Document | None, promotable_type) -> set[str]:
-    """Every Liquid template of a document: the type's ``template_fields``, in the entity and
-    in each of its parts."""
+def _templates(document: Document | None, promotable_type) -> dict[str, None]:
+    """Every Liquid template of a document, in document order, each once: the type's
+    ``template_fields``, in the entity and in each of its parts."""
     if not document:
-        return set()
+        return {}
     names = promotable_type.template_fields
-    templates = {document[name] for name in names if document.get(name)}
+    templates = dict.fromkeys(document[name] for name in names if document.get(name))
     if promotable_type.parts is not None:
         for part in document.get(promotable_type.parts.key, []):
-            templates.update(part[name] for name in names if part.get(name))
+            templates.update(dict.fromkeys(part[name] for name in names if part.get(name)))
     return templates
 
 
@@ -114,7 +114,8 @@ def added_variables(promotable_type, *, upstream: Document | None, downstream) -
     shared ones are parsed only when a variable is left to rule out, so a change to one step of
     a long workflow costs a parse or two, and the variable cache keeps what pages revisit.
     """
-    up, down = _templates(upstream, promotable_type), _templates(downstream, promotable_type)
+    up = _templates(upstream, promotable_type).keys()
+    down = _templates(downstream, promotable_type).keys()
     shared = up & down
     candidates = set()
     for template in up - shared:
