@@ -451,7 +451,7 @@ def explain(seeder: Seeder) -> None:
         change_set.counts()
     statements.append(("counts per type and action", captured[-1]["sql"]))
     with CaptureQueriesContext(connection) as captured:
-        ChangeSet(source=seeder.development, target=seeder.production).total
+        assert ChangeSet(source=seeder.development, target=seeder.production).total
     statements.append(("sidebar badge (total)", captured[-1]["sql"]))
     total = len(change_set)
     for label, start in (("first page", 0), ("last page", max(0, total - 25))):
@@ -549,18 +549,19 @@ def main():
         f"small: {small_pending:,} pending changes (for the query counts)"
     )
     print(f"runs: {arguments.repeats}; times are min / median / max\n")
-    header = f"| {'measurement':<50} | {'time (min / median / max)':<30} | queries at {pending:,} | queries at {small_pending:,} |"
-    print(header)
+    print(
+        f"| {'measurement':<50} | {'time (min / median / max)':<30} "
+        f"| queries at {pending:,} | queries at {small_pending:,} |"
+    )
     print("|" + "---|" * 4)
     for label, seconds, queries, small_queries in rows:
-        print(
-            f"| {label:<50} | {milliseconds(seconds):<30} | "
-            f"{'' if queries is None else queries} | {'' if small_queries is None else small_queries} |"
-        )
+        queries = "" if queries is None else queries
+        small_queries = "" if small_queries is None else small_queries
+        print(f"| {label:<50} | {milliseconds(seconds):<30} | {queries} | {small_queries} |")
     print()
-    print(f"Changes page / workflows list, first page: {ratios['first']:.2f}×")
-    print(f"Changes page / workflows list, last page:  {ratios['last']:.2f}×")
-    print(f"Promote all / bulk_create floor:           {ratios['promote']:.2f}×")
+    print(f"Changes page / workflows list, first page: {ratios['first']:.2f} times")
+    print(f"Changes page / workflows list, last page:  {ratios['last']:.2f} times")
+    print(f"Promote all / bulk_create floor:           {ratios['promote']:.2f} times")
     print(f"Promote all, peak Python memory:           {peak / 1024 / 1024:.1f} MiB (tracemalloc)")
 
 

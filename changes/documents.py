@@ -50,7 +50,9 @@ def hash_hex(content_hash: int | None) -> str:
 def compress_document(document: Document | None) -> bytes | None:
     if document is None:
         return None
-    return zlib.compress(canonical_json(document).encode(), COMPRESSION_LEVEL)
+    # Stored, not hashed: no need to sort the keys.
+    text = json.dumps(document, separators=(",", ":"), default=str)
+    return zlib.compress(text.encode(), COMPRESSION_LEVEL)
 
 
 def decompress_document(data: bytes | memoryview | None) -> Document | None:

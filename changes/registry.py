@@ -339,23 +339,28 @@ class PromotableType:
         by_pk = {state.pk: state for state in states}
         for state in states:
             state.document[parts.key] = []
+        names = [(field.name, field.reference is not None) for field in parts.fields]
         rows = (
             parts.model.unscoped_across_environments.filter(
                 **{f"{parts.parent_field.attname}__in": list(by_pk)}
             )
             .order_by(parts.parent_field.attname, parts.order_field, "pk")
-            .values(
+            .values_list(
                 "pk",
                 parts.parent_field.attname,
                 "origin_id",
                 *(document_field.lookup for document_field in parts.fields),
             )
         )
-        for row in rows:
-            state = by_pk[row[parts.parent_field.attname]]
-            part = parts.document_from_row(row)
+        # Tuples, not dicts: a workflow of five steps is five rows, so this loop is the bulk of
+        # loading documents.
+        for pk, parent_pk, origin_id, *values in rows:
+            state = by_pk[parent_pk]
+            part = {"origin_id": str(origin_id)}
+            for (name, is_reference), value in zip(names, values, strict=True):
+                part[name] = str(value) if is_reference and value is not None else value
             state.document[parts.key].append(part)
-            state.part_pks[part["origin_id"]] = row["pk"]
+            state.part_pks[part["origin_id"]] = pk
 
     # Writes -----------------------------------------------------------------------------------
 

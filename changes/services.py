@@ -250,13 +250,23 @@ class _Writer:
             connection.check_constraints(table_names=sorted(tables))
 
 
+def _execute(*, writer: _Writer, writes: list[PlannedWrite]) -> None:
+    """Write ``writes`` with the locks held: the step every service takes, chunk by chunk."""
+    writer.write(writes)
+
+
+def _record(*, kind, source, target, actor, reverts=None) -> _History:
+    """Start recording a promotion: its row references both environments."""
+    return _History(kind=kind, source=source, target=target, actor=actor, reverts=reverts)
+
+
 def _apply_writes(*, writes, kind, source, target, actor, reverts=None) -> Promotion:
     writer = _Writer(
         target=target,
         actor=actor,
-        history=_History(kind=kind, source=source, target=target, actor=actor, reverts=reverts),
+        history=_record(kind=kind, source=source, target=target, actor=actor, reverts=reverts),
     )
-    writer.write(writes)
+    _execute(writer=writer, writes=writes)
     return writer.finish()
 
 
@@ -412,17 +422,17 @@ def changes_promote_all(
             else "Review the plan below, then confirm it. Nothing was applied."
         )
         raise ChangeEditedSinceReview(message, changes=[])
-    history = _History(kind=PromotionKind.PROMOTE_ALL, source=source, target=target, actor=actor)
+    history = _record(kind=PromotionKind.PROMOTE_ALL, source=source, target=target, actor=actor)
     writer = _Writer(target=target, actor=actor, history=history)
     for promotable_type in promotable_types():
         key = promotable_type.key
         if counts[(key, Action.CREATED)] or counts[(key, Action.UPDATED)]:
             for changes in _pending_in_chunks(change_set, promotable_type, side="source"):
-                writer.write([write_from_change(change) for change in changes])
+                _execute(writer=writer, writes=[write_from_change(change) for change in changes])
     for promotable_type in reversed(promotable_types()):
         if counts[(promotable_type.key, Action.DELETED)]:
             for changes in _pending_in_chunks(change_set, promotable_type, side="target"):
-                writer.write([write_from_change(change) for change in changes])
+                _execute(writer=writer, writes=[write_from_change(change) for change in changes])
     return PromotionResult(promotion=writer.finish())
 
 
@@ -580,7 +590,7 @@ def promotion_revert(*, promotion: Promotion, actor) -> Promotion:
             f"Refused: {', '.join(changed_since)} changed in {target.name} after this "
             "promotion, so reverting it would overwrite that change."
         )
-    history = _History(
+    history = _record(
         kind=PromotionKind.REVERT,
         source=promotion.source,
         target=target,
@@ -602,11 +612,11 @@ def promotion_revert(*, promotion: Promotion, actor) -> Promotion:
             if upserts:
                 plan_writes(requested=upserts, target=target)  # references exist by now
             deletes.extend(write for write in writes if write.document is None)
-            writer.write(upserts)
+            _execute(writer=writer, writes=upserts)
     deleted_keys = {(write.type_key, write.target.origin_id) for write in deletes}
     refuse_dangling(deletes, target=target, rewritten=deleted_keys)
     for chunk in _chunks(in_order(deletes)):
-        writer.write(chunk)
+        _execute(writer=writer, writes=chunk)
     return writer.finish()
 
 
@@ -708,15 +718,16 @@ def environment_insert(*, upstream: Environment, name: str, actor) -> InsertedEn
 
     # A copy of what is live, type by type in dependency order, a chunk at a time; each row
     # keeps its origin_id and its hash (the documents are the same).
-    history = _History(kind=PromotionKind.COPY, source=downstream, target=inserted, actor=actor)
+    history = _record(kind=PromotionKind.COPY, source=downstream, target=inserted, actor=actor)
     writer = _Writer(target=inserted, actor=actor, history=history)
     copied = 0
     for promotable_type in promotable_types():
         pks = list(promotable_type.rows(downstream).order_by("pk").values_list("pk", flat=True))
         for chunk in _chunks(pks):
             states = promotable_type.load(promotable_type.rows(downstream).filter(pk__in=chunk))
-            writer.write(
-                [
+            _execute(
+                writer=writer,
+                writes=[
                     PlannedWrite(
                         type_key=promotable_type.key,
                         origin_id=state.origin_id,
@@ -728,7 +739,7 @@ def environment_insert(*, upstream: Environment, name: str, actor) -> InsertedEn
                         summary="copied",
                     )
                     for state in states
-                ]
+                ],
             )
             copied += len(states)
     writer.finish()
