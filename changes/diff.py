@@ -28,6 +28,7 @@ from hashlib import sha256
 
 from django.db.models import (
     BigIntegerField,
+    Count,
     Exists,
     F,
     Func,
@@ -37,9 +38,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models import CharField as CharFieldType
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 
 from changes.documents import hash_hex
 from changes.registry import (
@@ -644,22 +646,20 @@ class ChangeSet:
         )
 
     @cached_property
-    def _referrers_cache(self) -> dict[tuple[str, str], list[EntityState]]:
+    def _referrers_cache(self) -> dict[tuple[str, str], Referrers]:
         return {}
 
     def target_referrers_of(
         self, keys: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], list[EntityState]]:
-        """(type key, origin_id) -> the target entities whose documents name it."""
+    ) -> dict[tuple[str, str], Referrers]:
+        """(type key, origin_id) -> the first target entities whose documents name it, and how
+        many there are: what a warning about deleting it says, a few queries whatever their
+        number."""
         referrers = self._referrers_cache
         wanted = [key for key in keys if key not in referrers]
-        referrers.update(referrers_in(self.target, wanted))
+        if wanted:
+            referrers.update(referrer_summaries(self.target, wanted))
         return referrers
-
-    @cached_property
-    def target_referrers(self) -> dict[tuple[str, str], list[EntityState]]:
-        """For the template tags that name a delete's referrers (kept for the warnings)."""
-        return self._referrers_cache
 
     @cached_property
     def diff_budget(self):
@@ -749,6 +749,76 @@ def compiled_rows(name: str, build, source, target, *, limit=None, offset=None) 
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+REFERRERS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Referrers:
+    """The first referrers of an entity, by name, and how many there are in all."""
+
+    first: list[EntityState]
+    total: int
+
+
+def referrer_summaries(
+    environment: Environment, keys: Iterable[tuple[str, str]], *, shown: int = REFERRERS_SHOWN
+) -> dict[tuple[str, str], Referrers]:
+    """(type key, origin_id) -> its first ``shown`` referrers in ``environment`` and their
+    count: per reference field, one query for the count and one for the first few (a window
+    function), so an entity used by thousands costs what one used by five does."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for type_key, origin_id in keys:
+        wanted[type_key].add(origin_id)
+    first: dict[tuple[str, str], dict[tuple[str, int], EntityState]] = defaultdict(dict)
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for promotable_type in promotable_types():
+        references = [(field, False) for field in promotable_type.fields]
+        if promotable_type.parts is not None:
+            references += [(field, True) for field in promotable_type.parts.fields]
+        for reference, parts in references:
+            if reference.reference is None:
+                continue
+            referenced_key = type_of_model(reference.reference).key
+            origins = wanted.get(referenced_key)
+            if not origins:
+                continue
+            path = f"{reference.name}__origin_id"
+            if parts:
+                path = f"{promotable_type.parts.parent_field.related_query_name()}__{path}"
+            rows = promotable_type.rows(environment).filter(**{f"{path}__in": origins})
+            for referenced, count in (
+                rows.order_by().values_list(path).annotate(count=Count("pk", distinct=True))
+            ):
+                totals[(referenced_key, str(referenced))] += count
+            named = (
+                rows.annotate(
+                    display_name=promotable_type.name_expression(),
+                    referenced=F(path),
+                    position=Window(
+                        RowNumber(), partition_by=F(path), order_by=[F("display_name"), F("pk")]
+                    ),
+                )
+                .filter(position__lte=shown * 2)  # parts can name it twice from one entity
+                .order_by()
+                .values_list("pk", "origin_id", "display_name", "referenced")
+            )
+            for pk, origin_id, name, referenced in named:
+                key = (referenced_key, str(referenced))
+                first[key].setdefault(
+                    (promotable_type.key, pk),
+                    EntityState(
+                        type_key=promotable_type.key, origin_id=str(origin_id), pk=pk, name=name
+                    ),
+                )
+    return {
+        key: Referrers(
+            first=sorted(first[key].values(), key=lambda state: state.name)[:shown],
+            total=totals[key],
+        )
+        for key in keys
+    }
+
+
 def referrers_in(
     environment: Environment, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[EntityState]]:
@@ -760,19 +830,19 @@ def referrers_in(
     found: dict[tuple[str, str], list[EntityState]] = {key: [] for key in keys}
     if not wanted:
         return found
+    seen: set[tuple[tuple[str, str], str, int]] = set()
     for promotable_type in promotable_types():
-        for reference in promotable_type.fields:
-            for key, state in _referrers_through(
-                promotable_type, reference, environment, wanted, parts=False
-            ):
-                found.setdefault(key, []).append(state)
+        references = [(field, False) for field in promotable_type.fields]
         if promotable_type.parts is not None:
-            for reference in promotable_type.parts.fields:
-                for key, state in _referrers_through(
-                    promotable_type, reference, environment, wanted, parts=True
-                ):
-                    if all(other.pk != state.pk for other in found.setdefault(key, [])):
-                        found[key].append(state)
+            references += [(field, True) for field in promotable_type.parts.fields]
+        for reference, parts in references:
+            for key, state in _referrers_through(
+                promotable_type, reference, environment, wanted, parts=parts
+            ):
+                # An entity whose parts name it several times is one referrer.
+                if (key, state.type_key, state.pk) not in seen:
+                    seen.add((key, state.type_key, state.pk))
+                    found.setdefault(key, []).append(state)
     return found
 
 
@@ -792,18 +862,14 @@ def _referrers_through(
         promotable_type.rows(environment)
         .filter(**{f"{path}__in": origins})
         .annotate(display_name=promotable_type.name_expression(), referenced=F(path))
-        .order_by("pk")
-        .values("pk", "origin_id", "display_name", "referenced")
-        .distinct()
+        .order_by()
+        .values_list("pk", "origin_id", "display_name", "referenced")
     )
-    for row in rows:
+    for pk, origin_id, name, referenced in rows:
         state = EntityState(
-            type_key=promotable_type.key,
-            origin_id=str(row["origin_id"]),
-            pk=row["pk"],
-            name=row["display_name"],
+            type_key=promotable_type.key, origin_id=str(origin_id), pk=pk, name=name
         )
-        yield (referenced_key, str(row["referenced"])), state
+        yield (referenced_key, str(referenced)), state
 
 
 def type_position(type_key: str) -> int:

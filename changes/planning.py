@@ -194,14 +194,13 @@ def refuse_dangling(
         for referrer in referrers:
             if (referrer.type_key, referrer.origin_id) in rewritten:
                 continue  # the referrer is rewritten (or deleted) in this same promotion
-            names = dangling.setdefault(key, [])
-            label = label_of(referrer.type_key, referrer.name)
-            if label not in names:
-                names.append(label)
+            dangling.setdefault(key, []).append(label_of(referrer.type_key, referrer.name))
     if dangling:
+        from changes.warnings import named_list
+
         reasons = [
             f"{label_of(key[0], removed[key].name)} is still used in {target.name} by "
-            f"{', '.join(names)}"
+            f"{', '.join(named_list(names))}"
             for key, names in dangling.items()
         ]
         raise PromotionRefused(

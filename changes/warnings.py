@@ -85,6 +85,18 @@ def _parsed_variables(source: str) -> frozenset[str]:
 _cached_variables = lru_cache(maxsize=4096)(_parsed_variables)
 
 
+NAMES_SHOWN = 5
+
+
+def named_list(names: list[str], *, shown: int = NAMES_SHOWN) -> list[str]:
+    """The first ``shown`` names, sorted, and "N more" for the rest: a warning about an
+    entity that thousands of others use stays one line."""
+    names = sorted(names)
+    if len(names) <= shown:
+        return names
+    return [*names[:shown], f"{len(names) - shown:,} more"]
+
+
 def _templates(document: Document | None, promotable_type) -> dict[str, None]:
     """Every Liquid template of a document, in document order, each once: the type's
     ``template_fields``, in the entity and in each of its parts."""
@@ -178,8 +190,12 @@ def warnings_for(change: PendingChange) -> list[ChangeWarning]:
     if upstream is None:
         key = (change.type_key, change.downstream.origin_id)
         referrers = change.change_set.target_referrers_of([key])[key]
-        if referrers:
-            names = [f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers]
+        if referrers.total:
+            names = [
+                f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers.first
+            ]
+            if referrers.total > len(names):
+                names.append(f"{referrers.total - len(names):,} more")
             warnings.append(
                 ChangeWarning(
                     kind="still_referenced",
