@@ -429,29 +429,37 @@ def is_registered(model: type[models.Model]) -> bool:
 
 
 def promotable_types() -> tuple[PromotableType, ...]:
-    """Every registered type in dependency order: a type comes after the types it references,
-    otherwise in registration order (INSTALLED_APPS, then each ``promotion.py``). Creates and
-    updates run in this order, deletes in reverse."""
+    """Every registered type in dependency order: by depth (types that reference nothing, then
+    types that reference only those, and so on), then in registration order (INSTALLED_APPS,
+    then each ``promotion.py``). Creates and updates run in this order, deletes in reverse."""
     global _ordered
     if _ordered is None:
-        remaining = list(_types_by_model.values())
-        ordered: list[PromotableType] = []
-        while remaining:
-            placed = {promotable_type.model for promotable_type in ordered}
-            ready = next(
-                (
-                    candidate
-                    for candidate in remaining
-                    if all(
-                        reference.reference in placed or reference.reference is candidate.model
-                        for reference in candidate.references()
-                    )
+        registered = list(_types_by_model.values())
+        depths: dict[type[models.Model], int] = {}
+
+        def depth(model, visiting=()) -> int:
+            if model not in depths:
+                referenced = {
+                    reference.reference
+                    for reference in _types_by_model[model].references()
+                    if reference.reference in _types_by_model
+                    and reference.reference is not model
+                    and reference.reference not in visiting  # a cycle: the check reports it
+                }
+                depths[model] = 1 + max(
+                    (depth(other, (*visiting, model)) for other in referenced), default=-1
+                )
+            return depths[model]
+
+        _ordered = tuple(
+            sorted(
+                registered,
+                key=lambda promotable_type: (
+                    depth(promotable_type.model),
+                    registered.index(promotable_type),
                 ),
-                remaining[0],  # a cycle (the system check reports it): keep registration order
             )
-            ordered.append(ready)
-            remaining.remove(ready)
-        _ordered = tuple(ordered)
+        )
     return _ordered
 
 

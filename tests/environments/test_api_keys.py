@@ -200,7 +200,7 @@ def test_the_page_shows_ready_to_copy_curl_and_sdk_snippets(client, login, tenan
     page = client.get(tenant.url(tenant.production, "api-keys/")).content.decode()
     assert 'data-testid="snippet-curl"' in page
     assert "curl -X POST http://testserver/v1/subscribers" in page
-    assert 'Authorization: ApiKey $HERALD_API_KEY' in page
+    assert "Authorization: ApiKey $HERALD_API_KEY" in page
     assert 'SubscriberApi(url="http://testserver", api_key=os.environ["HERALD_API_KEY"])' in page
     # The secret itself never appears in a snippet.
     assert "herald_sk_" not in page.split('data-testid="snippet-curl"')[1]
