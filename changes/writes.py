@@ -173,17 +173,32 @@ def upsert(
     promotable_type: PromotableType, *, writes: list[Write], target, actor, now
 ) -> list[int]:
     """Create and update ``writes`` (upserts of one type) in ``target``. Returns the pks of
-    other rows a hook changed on the way (their hashes are recomputed here)."""
-    model = promotable_type.model
-    manager = model.unscoped_across_environments
-    writes = sorted(writes, key=lambda write: promotable_type.upsert_order(write.document))
-    documents = [write.document for write in writes]
+    other rows a hook changed on the way (their hashes are recomputed here).
+
+    Writes run in rounds by the type's ``upsert_order``: a database checks a unique index row
+    by row, so the old default layout must be unset by one statement before another sets the
+    new one.
+    """
+    manager = promotable_type.model.unscoped_across_environments
     side_effects = promotable_type.before_upserts(
         target=target,
-        documents=documents,
+        documents=[write.document for write in writes],
         keep_pks={write.target.pk for write in writes if write.target is not None},
     )
-    pks = _reference_pks(promotable_type, documents, target)
+    rounds: dict[int, list[Write]] = defaultdict(list)
+    for write in writes:
+        rounds[promotable_type.upsert_order(write.document)].append(write)
+    for order in sorted(rounds):
+        _upsert_round(promotable_type, writes=rounds[order], target=target, actor=actor, now=now)
+    if side_effects:
+        content_hashes_refresh(queryset=manager.filter(pk__in=side_effects))
+    return side_effects
+
+
+def _upsert_round(promotable_type: PromotableType, *, writes: list[Write], target, actor, now):
+    model = promotable_type.model
+    manager = model.unscoped_across_environments
+    pks = _reference_pks(promotable_type, [write.document for write in writes], target)
     updates, creates = [], []
     for write in writes:
         values = _row_values(promotable_type.fields, write.document, pks)
@@ -222,9 +237,6 @@ def upsert(
         targets = [write for write in writes if write.target is not None]
         targets += [write for write, _values in creates]
         _write_parts(promotable_type, writes=targets, parent_pks=parent_pks, target=target, pks=pks)
-    if side_effects:
-        content_hashes_refresh(queryset=manager.filter(pk__in=side_effects))
-    return side_effects
 
 
 def _write_parts(promotable_type, *, writes, parent_pks, target, pks) -> None:
