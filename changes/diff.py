@@ -51,7 +51,6 @@ from changes.registry import (
     PromotableType,
     promotable_types,
     type_of_model,
-    type_order,
 )
 from environments.models import Environment
 
@@ -258,15 +257,6 @@ class TypeSets:
         )
 
 
-@dataclass(frozen=True)
-class ChangeRow:
-    """One row of the change list before documents: which entity, on which side."""
-
-    type_key: str
-    side: str  # "source" (created or updated) or "target" (deleted)
-    pk: int
-
-
 class ChangeRows:
     """The ordered change list as a lazy sequence for ``Paginator``: its length comes from the
     counts query, and each slice is one query."""
@@ -447,7 +437,7 @@ class ChangeSet:
             key = promotable_type.key
             if key not in source_pks and key not in target_pks:
                 continue
-            for change in self._resolve(
+            for change in self.resolve(
                 promotable_type,
                 source=promotable_type.rows(self.source).filter(pk__in=source_pks.get(key, [])),
                 target=promotable_type.rows(self.target).filter(pk__in=target_pks.get(key, [])),
@@ -496,7 +486,7 @@ class ChangeSet:
             wanted = origins.get(promotable_type.key)
             if not wanted:
                 continue
-            for change in self._resolve(
+            for change in self.resolve(
                 promotable_type,
                 source=promotable_type.rows(self.source).filter(origin_id__in=wanted),
                 target=promotable_type.rows(self.target).filter(origin_id__in=wanted),
@@ -508,7 +498,7 @@ class ChangeSet:
 
     # Pairing ----------------------------------------------------------------------------------
 
-    def _resolve(
+    def resolve(
         self, promotable_type: PromotableType, *, source: QuerySet, target: QuerySet, documents
     ) -> list[PendingChange]:
         """The changes among ``source`` rows (candidates for created or updated) and ``target``
@@ -870,7 +860,3 @@ def _referrers_through(
             type_key=promotable_type.key, origin_id=str(origin_id), pk=pk, name=name
         )
         yield (referenced_key, str(referenced)), state
-
-
-def type_position(type_key: str) -> int:
-    return type_order()[type_key]

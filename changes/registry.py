@@ -128,18 +128,6 @@ class Parts:
             skip={"environment", "origin_id", self.parent_field.name, self.order_field},
         )
 
-    def rows(self, environment) -> models.QuerySet:
-        return self.model.unscoped_across_environments.filter(environment=environment)
-
-    def document_from_row(self, row: dict) -> Document:
-        document = {"origin_id": str(row["origin_id"])}
-        for document_field in self.fields:
-            value = row[document_field.lookup]
-            if document_field.reference is not None and value is not None:
-                value = str(value)
-            document[document_field.name] = value
-        return document
-
 
 @dataclass
 class EntityState:

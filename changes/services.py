@@ -390,7 +390,7 @@ def _pending_in_chunks(change_set: ChangeSet, promotable_type, *, side: str):
     none = promotable_type.rows(environment).none()
     for chunk in _chunks(pks):
         rows = promotable_type.rows(environment).filter(pk__in=chunk)
-        yield change_set._resolve(
+        yield change_set.resolve(
             promotable_type,
             source=rows if side == "source" else none,
             target=rows if side == "target" else none,
