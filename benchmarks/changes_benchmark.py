@@ -379,6 +379,27 @@ def _copy(instance, environment, **overrides):
     return type(instance)(**values)
 
 
+def vacuum() -> None:
+    """Reclaim what a rolled-back run left (dead rows), so every run starts alike."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+
+def interleaved(functions: dict[str, callable], repeats: int, *, between=None) -> dict:
+    """Run each function once per round, ``repeats`` rounds: measurements compared with each
+    other (a page and the plain page, Promote all and its floor) see the same machine load."""
+    seconds = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            seconds[name].append(time.perf_counter() - started)
+            if between is not None:
+                between()
+    return seconds
+
+
 def measure(seeder: Seeder, small: Seeder, repeats: int) -> list[tuple]:
     bench, small_bench = Bench(seeder), Bench(small)
     change_set = ChangeSet(source=seeder.development, target=seeder.production)
@@ -392,22 +413,30 @@ def measure(seeder: Seeder, small: Seeder, repeats: int) -> list[tuple]:
     for path in ("changes/count/", "changes/", last_changes, "workflows/", last_workflows):
         bench.get(path)
         small_bench.get(path.split("?")[0])
-    rows = []
-
-    def page_row(label, path, *, bench=bench, small_path=None, **headers):
-        seconds = timed(lambda: bench.get(path, **headers), repeats)
-        queries = queries_of(lambda: bench.get(path, **headers))
-        small_queries = queries_of(lambda: small_bench.get(small_path or path, **headers))
-        rows.append((label, seconds, queries, small_queries))
-        return seconds
-
-    page_row("Sidebar badge (changes/count/)", "changes/count/", HTTP_HX_REQUEST="true")
-    first = page_row("Changes page, first page", "changes/")
-    last = page_row("Changes page, last page", last_changes, small_path="changes/")
-    plain_first = page_row("Workflows list, first page (plain)", "workflows/")
-    plain_last = page_row(
-        "Workflows list, last page (plain)", last_workflows, small_path="workflows/"
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    pages = {
+        "Sidebar badge (changes/count/)": ("changes/count/", "changes/count/", htmx),
+        "Changes page, first page": ("changes/", "changes/", {}),
+        "Changes page, last page": (last_changes, "changes/", {}),
+        "Workflows list, first page (plain)": ("workflows/", "workflows/", {}),
+        "Workflows list, last page (plain)": (last_workflows, "workflows/", {}),
+    }
+    page_seconds = interleaved(
+        {
+            label: (lambda path=path, headers=headers: bench.get(path, **headers))
+            for label, (path, _small, headers) in pages.items()
+        },
+        repeats,
     )
+    rows = [
+        (
+            label,
+            page_seconds[label],
+            queries_of(lambda path=path, headers=headers: bench.get(path, **headers)),
+            queries_of(lambda small=small, headers=headers: small_bench.get(small, **headers)),
+        )
+        for label, (path, small, headers) in pages.items()
+    ]
 
     apply = rolled_back(bench.apply_one())
     apply_seconds = timed(apply, repeats)
@@ -420,25 +449,37 @@ def measure(seeder: Seeder, small: Seeder, repeats: int) -> list[tuple]:
         )
     )
 
-    promote = rolled_back(bench.promote_all)
-    promote_seconds = timed(promote, repeats)
-    promote_queries = queries_of(promote)
-    small_promote_queries = queries_of(rolled_back(small_bench.promote_all))
-    rows.append(("Promote all", promote_seconds, promote_queries, small_promote_queries))
-
     scratch, groups, workflows, steps = bench.floor()
-    floor_seconds = timed(rolled_back(bench.floor_run(scratch, groups, workflows, steps)), repeats)
     floor_rows = len(groups) + len(workflows) + len(steps)
-    rows.append((f"Floor: bulk_create of the same {floor_rows:,} rows", floor_seconds, None, None))
+    vacuum()
+    heavy = interleaved(
+        {
+            "promote": rolled_back(bench.promote_all),
+            "floor": rolled_back(bench.floor_run(scratch, groups, workflows, steps)),
+        },
+        repeats,
+        between=vacuum,
+    )
+    rows.append(
+        (
+            "Promote all",
+            heavy["promote"],
+            queries_of(rolled_back(bench.promote_all)),
+            queries_of(rolled_back(small_bench.promote_all)),
+        )
+    )
+    rows.append((f"Floor: bulk_create of the same {floor_rows:,} rows", heavy["floor"], None, None))
 
+    vacuum()
     tracemalloc.start()
     rolled_back(bench.promote_all)()
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    median = {label: statistics.median(seconds) for label, seconds, *_rest in rows}
     ratios = {
-        "first": statistics.median(first) / statistics.median(plain_first),
-        "last": statistics.median(last) / statistics.median(plain_last),
-        "promote": statistics.median(promote_seconds) / statistics.median(floor_seconds),
+        "first": median["Changes page, first page"] / median["Workflows list, first page (plain)"],
+        "last": median["Changes page, last page"] / median["Workflows list, last page (plain)"],
+        "promote": statistics.median(heavy["promote"]) / statistics.median(heavy["floor"]),
     }
     return rows, pending, peak, ratios
 
@@ -534,9 +575,9 @@ def main():
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
         seeded = time.perf_counter() - started
-        rows, pending, peak, ratios = measure(large, small, arguments.repeats)
         if arguments.explain and connection.vendor == "postgresql":
-            explain(large)
+            explain(large)  # on the freshly seeded, vacuumed tables, as the pages see them
+        rows, pending, peak, ratios = measure(large, small, arguments.repeats)
     finally:
         if not arguments.keepdb:
             connection.creation.destroy_test_db(old_name, verbosity=0)

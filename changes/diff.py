@@ -439,8 +439,8 @@ class ChangeSet:
                 continue
             for change in self.resolve(
                 promotable_type,
-                source=promotable_type.rows(self.source).filter(pk__in=source_pks.get(key, [])),
-                target=promotable_type.rows(self.target).filter(pk__in=target_pks.get(key, [])),
+                source_pks=source_pks.get(key, ()),
+                target_pks=target_pks.get(key, ()),
                 documents=documents,
             ):
                 state = change.upstream or change.downstream
@@ -486,12 +486,7 @@ class ChangeSet:
             wanted = origins.get(promotable_type.key)
             if not wanted:
                 continue
-            for change in self.resolve(
-                promotable_type,
-                source=promotable_type.rows(self.source).filter(origin_id__in=wanted),
-                target=promotable_type.rows(self.target).filter(origin_id__in=wanted),
-                documents=documents,
-            ):
+            for change in self.resolve(promotable_type, origins=wanted, documents=documents):
                 if change.change_id in {f"{promotable_type.key}:{origin}" for origin in wanted}:
                     found[change.change_id] = change
         return found
@@ -499,51 +494,58 @@ class ChangeSet:
     # Pairing ----------------------------------------------------------------------------------
 
     def resolve(
-        self, promotable_type: PromotableType, *, source: QuerySet, target: QuerySet, documents
+        self,
+        promotable_type: PromotableType,
+        *,
+        source_pks: Iterable[int] = (),
+        target_pks: Iterable[int] = (),
+        origins: Iterable[str] = (),
+        documents: bool = True,
     ) -> list[PendingChange]:
-        """The changes among ``source`` rows (candidates for created or updated) and ``target``
-        rows (candidates for deleted), each with its other side: one load per environment."""
-        sets = self.sets(promotable_type)
+        """The pending changes among some rows, each with its other side: source rows
+        ``source_pks`` (created or updated), target rows ``target_pks`` (deleted), and the
+        entities ``origins`` on either side. One load per environment, and a small query more
+        when a delete might be half of a relink."""
+        source_pks, target_pks, origins = list(source_pks), set(target_pks), list(origins)
         key = promotable_type.natural_key
-        upstream = promotable_type.load(source, documents=documents)
-        wanted = Q(pk__in=target.values("pk"))
-        if upstream:
-            wanted |= Q(origin_id__in=[state.origin_id for state in upstream])
-            if promotable_type.singleton:
-                wanted |= Q(pk__in=sets._unmatched(self.target, self.source).values("pk"))
-            elif key:
-                keys = {state.natural_key for state in upstream if state.natural_key is not None}
-                wanted |= Q(**{f"{key}__in": keys})
-        paired = Value(False)
-        if promotable_type.pairs_by_natural_key:
-            partners = sets.unmatched_source
-            if not promotable_type.singleton:
-                partners = partners.filter(**{key: OuterRef(key)})
-            paired = Exists(partners)
-        candidates = (
-            promotable_type.rows(self.target)
-            .filter(wanted)
-            .annotate(
-                in_source=Exists(_same_origin(promotable_type, self.source)),
-                paired=paired,
-                asked=Exists(target.filter(pk=OuterRef("pk"))),
+        source_rows = promotable_type.rows(self.source)
+        target_rows = promotable_type.rows(self.target)
+        upstream = []
+        if source_pks or origins:
+            upstream = promotable_type.load(
+                source_rows.filter(Q(pk__in=source_pks) | Q(origin_id__in=origins)),
+                documents=documents,
             )
-        )
-        downstream = promotable_type.load(
-            candidates, documents=documents, flags=("in_source", "paired", "asked")
-        )
+        up_origins = {state.origin_id for state in upstream}
+        # The other side: the same origins, the rows asked for, and (for a relink) the rows of
+        # the same natural key, flagged when their origin exists upstream too.
+        wanted = Q(origin_id__in=up_origins) | Q(pk__in=target_pks) | Q(origin_id__in=origins)
+        if upstream and promotable_type.singleton:
+            wanted = Q()  # one per environment
+        elif upstream and key:
+            wanted |= Q(**{f"{key}__in": {state.natural_key for state in upstream}})
+        downstream = []
+        if upstream or target_pks or origins:
+            downstream = promotable_type.load(
+                target_rows.filter(wanted).annotate(
+                    in_source=Exists(_same_origin(promotable_type, self.source))
+                ),
+                documents=documents,
+                flags=("in_source",),
+            )
         by_origin = {state.origin_id: state for state in downstream}
-        unmatched_down = {
+        partners = {
             (None if promotable_type.singleton else state.natural_key): state
             for state in downstream
-            if not state.flags["in_source"]
+            if not state.flags["in_source"] and promotable_type.pairs_by_natural_key
         }
         changes = []
         for state in upstream:
             partner = by_origin.get(state.origin_id)
-            if partner is None and promotable_type.pairs_by_natural_key:
-                natural = None if promotable_type.singleton else state.natural_key
-                partner = unmatched_down.pop(natural, None)
+            if partner is None:
+                partner = partners.pop(
+                    None if promotable_type.singleton else state.natural_key, None
+                )
             if (
                 partner is not None
                 and partner.origin_id == state.origin_id
@@ -552,10 +554,32 @@ class ChangeSet:
             ):
                 continue  # identical on both sides
             changes.append(self._change(promotable_type, state.origin_id, state, partner))
-        for state in downstream:
-            if state.flags["asked"] and not state.flags["in_source"] and not state.flags["paired"]:
-                changes.append(self._change(promotable_type, state.origin_id, None, state))
+        wanted_origins = set(origins)
+        deleted = [
+            state
+            for state in downstream
+            if (state.pk in target_pks or state.origin_id in wanted_origins)
+            and not state.flags["in_source"]
+        ]
+        if deleted and promotable_type.pairs_by_natural_key:
+            deleted = self._not_relinked(promotable_type, deleted)
+        changes.extend(
+            self._change(promotable_type, state.origin_id, None, state) for state in deleted
+        )
         return changes
+
+    def _not_relinked(self, promotable_type, states) -> list[EntityState]:
+        """Of target entities without an upstream origin, those not paired by natural key
+        with an upstream entity that has no downstream origin either: the deletes."""
+        unmatched = promotable_type.rows(self.source).filter(
+            ~Exists(_same_origin(promotable_type, self.target))
+        )
+        if promotable_type.singleton:
+            return [] if unmatched.exists() else states
+        key = promotable_type.natural_key
+        keys = {state.natural_key for state in states}
+        paired = set(unmatched.filter(**{f"{key}__in": keys}).values_list(key, flat=True))
+        return [state for state in states if state.natural_key not in paired]
 
     def _change(self, promotable_type, origin_id, upstream, downstream) -> PendingChange:
         return PendingChange(

@@ -386,16 +386,11 @@ def _pending_in_chunks(change_set: ChangeSet, promotable_type, *, side: str):
     sets = change_set.sets(promotable_type)
     queryset = sets.changed if side == "source" else sets.deleted
     pks = list(queryset.order_by("pk").values_list("pk", flat=True))
-    environment = change_set.source if side == "source" else change_set.target
-    none = promotable_type.rows(environment).none()
     for chunk in _chunks(pks):
-        rows = promotable_type.rows(environment).filter(pk__in=chunk)
-        yield change_set.resolve(
-            promotable_type,
-            source=rows if side == "source" else none,
-            target=rows if side == "target" else none,
-            documents=True,
-        )
+        if side == "source":
+            yield change_set.resolve(promotable_type, source_pks=chunk)
+        else:
+            yield change_set.resolve(promotable_type, target_pks=chunk)
 
 
 @transaction.atomic
