@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from hashlib import sha256
@@ -774,56 +774,79 @@ class Referrers:
     total: int
 
 
+def _referenced_pks(environment, keys) -> dict[str, dict[int, str]]:
+    """type key -> {pk: origin_id} in ``environment`` of the entities ``keys`` name: filtering
+    referrers by primary key uses the foreign key's index (one query per referenced type)."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for type_key, origin_id in keys:
+        wanted[type_key].add(origin_id)
+    return {
+        type_key: {
+            pk: str(origin_id)
+            for pk, origin_id in REGISTRY[type_key]
+            .rows(environment)
+            .filter(origin_id__in=origins)
+            .values_list("pk", "origin_id")
+        }
+        for type_key, origins in wanted.items()
+    }
+
+
+def _reference_paths(origins_of):
+    """(type, reference field, lookup path to the referenced pk) for every reference field,
+    its parts' included, that can name one of the referenced entities."""
+    for promotable_type in promotable_types():
+        references = [(field, False) for field in promotable_type.fields]
+        if promotable_type.parts is not None:
+            references += [(field, True) for field in promotable_type.parts.fields]
+        for reference, parts in references:
+            if reference.reference is None or not origins_of.get(
+                type_of_model(reference.reference).key
+            ):
+                continue
+            path = reference.column
+            if parts:
+                path = f"{promotable_type.parts.parent_field.related_query_name()}__{path}"
+            yield promotable_type, reference, path
+
+
 def referrer_summaries(
     environment: Environment, keys: Iterable[tuple[str, str]], *, shown: int = REFERRERS_SHOWN
 ) -> dict[tuple[str, str], Referrers]:
     """(type key, origin_id) -> its first ``shown`` referrers in ``environment`` and their
     count: per reference field, one query for the count and one for the first few (a window
     function), so an entity used by thousands costs what one used by five does."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for type_key, origin_id in keys:
-        wanted[type_key].add(origin_id)
+    origins_of = _referenced_pks(environment, keys)
     first: dict[tuple[str, str], dict[tuple[str, int], EntityState]] = defaultdict(dict)
     totals: dict[tuple[str, str], int] = defaultdict(int)
-    for promotable_type in promotable_types():
-        references = [(field, False) for field in promotable_type.fields]
-        if promotable_type.parts is not None:
-            references += [(field, True) for field in promotable_type.parts.fields]
-        for reference, parts in references:
-            if reference.reference is None:
-                continue
-            referenced_key = type_of_model(reference.reference).key
-            origins = wanted.get(referenced_key)
-            if not origins:
-                continue
-            path = f"{reference.name}__origin_id"
-            if parts:
-                path = f"{promotable_type.parts.parent_field.related_query_name()}__{path}"
-            rows = promotable_type.rows(environment).filter(**{f"{path}__in": origins})
-            for referenced, count in (
-                rows.order_by().values_list(path).annotate(count=Count("pk", distinct=True))
-            ):
-                totals[(referenced_key, str(referenced))] += count
-            named = (
-                rows.annotate(
-                    display_name=promotable_type.name_expression(),
-                    referenced=F(path),
-                    position=Window(
-                        RowNumber(), partition_by=F(path), order_by=[F("display_name"), F("pk")]
-                    ),
-                )
-                .filter(position__lte=shown * 2)  # parts can name it twice from one entity
-                .order_by()
-                .values_list("pk", "origin_id", "display_name", "referenced")
+    for promotable_type, reference, path in _reference_paths(origins_of):
+        origin_of = origins_of[type_of_model(reference.reference).key]
+        referenced_key = type_of_model(reference.reference).key
+        rows = promotable_type.rows(environment).filter(**{f"{path}__in": list(origin_of)})
+        for referenced, count in (
+            rows.order_by().values_list(path).annotate(count=Count("pk", distinct=True))
+        ):
+            totals[(referenced_key, origin_of[referenced])] += count
+        named = (
+            rows.annotate(
+                display_name=promotable_type.name_expression(),
+                referenced=F(path),
+                position=Window(
+                    RowNumber(), partition_by=F(path), order_by=[F("display_name"), F("pk")]
+                ),
             )
-            for pk, origin_id, name, referenced in named:
-                key = (referenced_key, str(referenced))
-                first[key].setdefault(
-                    (promotable_type.key, pk),
-                    EntityState(
-                        type_key=promotable_type.key, origin_id=str(origin_id), pk=pk, name=name
-                    ),
-                )
+            .filter(position__lte=shown * 2)  # parts can name it twice from one entity
+            .order_by()
+            .values_list("pk", "origin_id", "display_name", "referenced")
+        )
+        for pk, origin_id, name, referenced in named:
+            key = (referenced_key, origin_of[referenced])
+            first[key].setdefault(
+                (promotable_type.key, pk),
+                EntityState(
+                    type_key=promotable_type.key, origin_id=str(origin_id), pk=pk, name=name
+                ),
+            )
     return {
         key: Referrers(
             first=sorted(first[key].values(), key=lambda state: state.name)[:shown],
@@ -836,51 +859,30 @@ def referrer_summaries(
 def referrers_in(
     environment: Environment, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[EntityState]]:
-    """(type key, origin_id) -> entities of ``environment`` whose documents name it: one query
-    per reference field that can name one of ``keys``, whatever their number."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for type_key, origin_id in keys:
-        wanted[type_key].add(origin_id)
+    """(type key, origin_id) -> every entity of ``environment`` whose document names it: one
+    query per reference field that can name one of ``keys``, whatever their number."""
+    keys = list(keys)
     found: dict[tuple[str, str], list[EntityState]] = {key: [] for key in keys}
-    if not wanted:
-        return found
+    origins_of = _referenced_pks(environment, keys)
     seen: set[tuple[tuple[str, str], str, int]] = set()
-    for promotable_type in promotable_types():
-        references = [(field, False) for field in promotable_type.fields]
-        if promotable_type.parts is not None:
-            references += [(field, True) for field in promotable_type.parts.fields]
-        for reference, parts in references:
-            for key, state in _referrers_through(
-                promotable_type, reference, environment, wanted, parts=parts
-            ):
-                # An entity whose parts name it several times is one referrer.
-                if (key, state.type_key, state.pk) not in seen:
-                    seen.add((key, state.type_key, state.pk))
-                    found.setdefault(key, []).append(state)
-    return found
-
-
-def _referrers_through(
-    promotable_type: PromotableType, reference, environment, wanted, *, parts: bool
-) -> Iterator[tuple[tuple[str, str], EntityState]]:
-    if reference.reference is None:
-        return
-    referenced_key = type_of_model(reference.reference).key
-    origins = wanted.get(referenced_key)
-    if not origins:
-        return
-    path = f"{reference.name}__origin_id"
-    if parts:
-        path = f"{promotable_type.parts.parent_field.related_query_name()}__{path}"
-    rows = (
-        promotable_type.rows(environment)
-        .filter(**{f"{path}__in": origins})
-        .annotate(display_name=promotable_type.name_expression(), referenced=F(path))
-        .order_by()
-        .values_list("pk", "origin_id", "display_name", "referenced")
-    )
-    for pk, origin_id, name, referenced in rows:
-        state = EntityState(
-            type_key=promotable_type.key, origin_id=str(origin_id), pk=pk, name=name
+    for promotable_type, reference, path in _reference_paths(origins_of):
+        referenced_key = type_of_model(reference.reference).key
+        origin_of = origins_of[referenced_key]
+        rows = (
+            promotable_type.rows(environment)
+            .filter(**{f"{path}__in": list(origin_of)})
+            .annotate(display_name=promotable_type.name_expression(), referenced=F(path))
+            .order_by()
+            .values_list("pk", "origin_id", "display_name", "referenced")
         )
-        yield (referenced_key, str(referenced)), state
+        for pk, origin_id, name, referenced in rows:
+            key = (referenced_key, origin_of[referenced])
+            # An entity whose parts name it several times is one referrer.
+            if (key, promotable_type.key, pk) not in seen:
+                seen.add((key, promotable_type.key, pk))
+                found.setdefault(key, []).append(
+                    EntityState(
+                        type_key=promotable_type.key, origin_id=str(origin_id), pk=pk, name=name
+                    )
+                )
+    return found
