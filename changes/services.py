@@ -445,11 +445,11 @@ class PromotionPlan:
         return self.total - len(self.writes)
 
 
-def promotion_plan(*, change_set: ChangeSet, shown: int = PLAN_WRITES_SHOWN) -> PromotionPlan:
+def promotion_plan(*, change_set: ChangeSet, shown: int | None = None) -> PromotionPlan:
     """What Promote all would write, in order (creates and updates by type, then deletes in
     reverse): the first ``shown`` writes, named, and the total. Writes nothing; a few queries
     whatever the number of changes."""
-    rows = list(change_set.rows(plan_order=True)[:shown])
+    rows = list(change_set.rows(plan_order=True)[: shown or PLAN_WRITES_SHOWN])
     listed = [
         PlannedWrite(
             type_key=change.type_key,

@@ -30,7 +30,6 @@ from changes.selectors import (
     promotion_list,
 )
 from changes.services import (
-    PROMOTION_CHUNK_SIZE,
     ChangeEditedSinceReview,
     PromotionRefused,
     change_discard,
@@ -48,6 +47,7 @@ from environments.refusals import refusal_response
 CHANGES_PER_PAGE = 25
 PROMOTIONS_PER_PAGE = 20
 PROMOTION_ITEMS_PER_PAGE = 50
+PLAN_WARNINGS_SHOWN = 100
 CHANGES_UPDATED = "changes-updated"
 
 
@@ -270,12 +270,15 @@ def _redirect_after_write(request, url: str | None = None):
     return redirect(url)
 
 
-def _plan_warnings(change_set: ChangeSet, *, refusal: str | None) -> list:
-    """Every pending change's warnings, read a chunk of changes at a time."""
+def _plan_warnings(change_set: ChangeSet, *, refusal: str | None) -> tuple[list, bool]:
+    """The first ``PLAN_WARNINGS_SHOWN`` warnings of the pending changes, in plan order, read a
+    chunk of changes at a time; and whether there are more (the Changes page shows each row's
+    own). A plan of thousands of changes is not read in full to list thousands of warnings."""
     warnings = []
-    rows = []
-
-    def flush():
+    chunk = PLAN_WARNINGS_SHOWN
+    offset = 0
+    while len(warnings) <= PLAN_WARNINGS_SHOWN:
+        rows = change_set.page_rows(type_key=None, offset=offset, limit=chunk)
         changes = change_set.changes_of_rows(rows)
         change_set.prefetch(changes)
         for change in changes:
@@ -284,19 +287,15 @@ def _plan_warnings(change_set: ChangeSet, *, refusal: str | None) -> list:
                 # used" warnings only matter when the plan itself is refused.
                 if refusal or warning.kind != "still_referenced":
                     warnings.append((change, warning))
-        rows.clear()
-
-    for row in change_set.rows().iterator(chunk_size=PROMOTION_CHUNK_SIZE):
-        rows.append(row)
-        if len(rows) >= PROMOTION_CHUNK_SIZE:
-            flush()
-    if rows:
-        flush()
-    return warnings
+        if len(rows) < chunk:  # the last of them
+            break
+        offset += chunk
+    return warnings[:PLAN_WARNINGS_SHOWN], len(warnings) > PLAN_WARNINGS_SHOWN
 
 
 def _plan_context(request, change_set: ChangeSet, **extra) -> dict:
     plan = promotion_plan(change_set=change_set)
+    warnings, more_warnings = _plan_warnings(change_set, refusal=plan.refusal)
     return {
         "change_set": change_set,
         "plan": plan,
@@ -304,7 +303,8 @@ def _plan_context(request, change_set: ChangeSet, **extra) -> dict:
         "plan_refusal": plan.refusal,
         "counts": change_set.counts(),
         "changes_pending_count": len(change_set),
-        "warnings": _plan_warnings(change_set, refusal=plan.refusal),
+        "warnings": warnings,
+        "more_warnings": more_warnings,
         **extra,
     }
 
