@@ -103,7 +103,8 @@ class PromotionResult:
         return [item for item in self.promotion.items.all() if item.included_as_dependency]
 
 
-def _chunks(items: list, size: int = PROMOTION_CHUNK_SIZE) -> Iterator[list]:
+def _chunks(items: list) -> Iterator[list]:
+    size = PROMOTION_CHUNK_SIZE  # read at call time: tests make it small
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

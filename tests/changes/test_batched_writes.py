@@ -126,3 +126,21 @@ def test_a_new_default_layout_replaces_the_old_one_in_one_promotion(tenant, cont
     default = production(tenant, Layout, is_default=True).get()
     assert default.origin_id == content.layout.origin_id
     assert len(ChangeSet(source=tenant.development, target=tenant.production)) == 0
+
+
+def test_the_chunks_are_really_small_in_the_chunked_test(tenant, content, monkeypatch):
+    monkeypatch.setattr(services, "PROMOTION_CHUNK_SIZE", 2)
+    written = []
+    execute = services._execute
+
+    def count_chunks(*, writer, writes):
+        written.append(len(writes))
+        return execute(writer=writer, writes=writes)
+
+    monkeypatch.setattr(services, "_execute", count_chunks)
+    for number in range(5):
+        WorkflowFactory(environment=tenant.development, name=f"New {number}", group=content.group)
+
+    changes_promote_all(source=tenant.development, actor=tenant.admin.user)
+
+    assert written == [2, 2, 1]
