@@ -13,8 +13,9 @@ Runtime data of one environment, never promoted:
   subscriber's feed, with its seen and read states.
 - ``ExecutionLog``: one stage of the work (trigger received, subscriber resolved, step filtered,
   rendered, sent, failed), with a detail for people and raw data for machines.
-- ``TriggerVariableSample``: the payload paths of the last triggers of a workflow, for the
-  Changes page's "new variable" warning.
+- ``TriggerVariableSample``: the payload paths of the last triggers of a workflow, and
+  ``TriggerVariableSummary``, how many of them carried each path: the Changes page's "new
+  variable" warning reads the summaries of an environment in one query.
 
 Workflows and steps are content, edited and promoted while activity accumulates: activity names
 them by ``origin_id`` (stable across environments, renames and promotions) and keeps the name and
@@ -422,3 +423,29 @@ class TriggerVariableSample(EnvironmentScopedModel):
 
     def __str__(self):
         return f"{self.workflow_identifier}: {len(self.paths)} paths"
+
+
+class TriggerVariableSummary(EnvironmentScopedModel):
+    """Of the last ``sampled`` triggers of a workflow (at most SAMPLES_PER_WORKFLOW), how many
+    carried each payload path: ``{"payload.order.total": 37, ...}``. Recounted from the samples
+    at least every ``REFRESH_EVERY`` triggers, so it trails them by fewer than that."""
+
+    REFRESH_EVERY = 10
+
+    workflow_identifier = models.CharField(max_length=WORKFLOW_IDENTIFIER_MAX_LENGTH)
+    sampled = models.PositiveSmallIntegerField(default=0)
+    carried = models.JSONField(default=dict, blank=True)
+    # The newest sample counted.
+    through_sample_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "workflow_identifier"],
+                name="variable_summary_per_workflow",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.workflow_identifier}: {self.sampled} triggers"

@@ -1,16 +1,19 @@
 """Which variables recent triggers carried, for the Changes page's "new variable" warning.
 
 Each trigger records the paths of its payload (``payload.order.total``, ``payload.items[0].sku``)
-for its workflow in its environment; only the last ``SAMPLES_PER_WORKFLOW`` are kept. Before a
+for its workflow in its environment; only the last ``SAMPLES_PER_WORKFLOW`` are kept, and a
+summary per workflow counts how many of them carried each path. Before a
 change that makes a template read ``payload.order.total`` is promoted, the warning says how many
 of the target environment's recent triggers of that workflow carried it: "0 of the last 100"
 means the backend there does not send it yet.
 """
 
 import re
-from collections import deque
+from collections import Counter, deque
 
-from activity.models import TriggerVariableSample
+from django.utils import timezone
+
+from activity.models import TriggerVariableSample, TriggerVariableSummary
 from changes.warnings import VariableUsage
 from environments.scoping import environment_scope
 
@@ -49,21 +52,58 @@ def payload_paths(payload: dict) -> list[str]:
     return sorted(paths)
 
 
+def _summary_refresh(*, workflow_identifier: str) -> None:
+    """Recount the last SAMPLES_PER_WORKFLOW samples into the workflow's summary, and forget
+    the samples older than those."""
+    keep = TriggerVariableSample.SAMPLES_PER_WORKFLOW
+    newest = list(
+        TriggerVariableSample.objects.filter(workflow_identifier=workflow_identifier)
+        .order_by("-id")
+        .values_list("id", "paths")[: keep + 1]
+    )
+    if len(newest) > keep:
+        TriggerVariableSample.objects.filter(
+            workflow_identifier=workflow_identifier, id__lte=newest[keep][0]
+        ).delete()
+        newest = newest[:keep]
+    carried = Counter(path for _id, paths in newest for path in set(paths))
+    TriggerVariableSummary.objects.bulk_create(
+        [
+            TriggerVariableSummary(
+                workflow_identifier=workflow_identifier,
+                sampled=len(newest),
+                carried=dict(carried),
+                through_sample_id=newest[0][0],
+                updated_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["environment", "workflow_identifier"],
+        update_fields=["sampled", "carried", "through_sample_id", "updated_at"],
+    )
+
+
 def variable_sample_record(*, workflow_identifier: str, payload: dict) -> None:
-    """Remember the paths of one trigger's payload, forgetting those beyond the last
-    SAMPLES_PER_WORKFLOW of this workflow. Runs in the trigger's environment scope."""
+    """Remember the paths of one trigger's payload; recount the workflow's summary while it has
+    few samples, and then at least every REFRESH_EVERY samples. Runs in the trigger's
+    environment scope, in its expansion's transaction."""
     TriggerVariableSample.objects.create(
         workflow_identifier=workflow_identifier, paths=payload_paths(payload)
     )
-    keep = TriggerVariableSample.SAMPLES_PER_WORKFLOW
-    older = (
+    every = TriggerVariableSummary.REFRESH_EVERY
+    recent = list(
         TriggerVariableSample.objects.filter(workflow_identifier=workflow_identifier)
         .order_by("-id")
-        .values_list("id", flat=True)[keep : keep * 2]
+        .values_list("id", flat=True)[: every + 1]
     )
-    stale = list(older)
-    if stale:
-        TriggerVariableSample.objects.filter(id__in=stale).delete()
+    counted = (
+        TriggerVariableSummary.objects.filter(workflow_identifier=workflow_identifier)
+        .values_list("through_sample_id", flat=True)
+        .first()
+    )
+    # Behind by REFRESH_EVERY samples or more (or never counted): recount.
+    if len(recent) <= every or counted is None or recent[every - 1] > counted:
+        _summary_refresh(workflow_identifier=workflow_identifier)
 
 
 def _normalized(variable: str) -> str:
@@ -71,28 +111,37 @@ def _normalized(variable: str) -> str:
     return _LIST_INDEX.sub("[0]", variable)
 
 
+# The summaries of an environment, read once per Environment instance: the Changes page asks
+# about every changed workflow of one target environment, through one instance.
+_SUMMARIES = "_activity_trigger_variable_summaries"
+
+
+def _summaries_of(environment) -> dict[str, tuple[int, dict]]:
+    summaries = getattr(environment, _SUMMARIES, None)
+    if summaries is None:
+        with environment_scope(environment):
+            summaries = {
+                identifier: (sampled, carried)
+                for identifier, sampled, carried in TriggerVariableSummary.objects.values_list(
+                    "workflow_identifier", "sampled", "carried"
+                )
+            }
+        setattr(environment, _SUMMARIES, summaries)
+    return summaries
+
+
 class SampledTriggerVariables:
-    """``changes.warnings.TriggerVariableUsage`` from the recorded samples."""
+    """``changes.warnings.TriggerVariableUsage`` from the summaries: one query for a whole
+    Changes page, however many workflows it shows."""
 
     def usage(
         self, *, environment, workflow_identifier: str, variables: list[str]
     ) -> dict[str, VariableUsage]:
-        with environment_scope(environment):
-            samples = [
-                set(paths)
-                for paths in TriggerVariableSample.objects.filter(
-                    workflow_identifier=workflow_identifier
-                )
-                .order_by("-id")
-                .values_list("paths", flat=True)[: TriggerVariableSample.SAMPLES_PER_WORKFLOW]
-            ]
-        if not samples:
+        sampled, carried = _summaries_of(environment).get(workflow_identifier, (0, {}))
+        if not sampled:
             return {}
         return {
-            variable: VariableUsage(
-                carried=sum(_normalized(variable) in paths for paths in samples),
-                sampled=len(samples),
-            )
+            variable: VariableUsage(carried=carried.get(_normalized(variable), 0), sampled=sampled)
             for variable in variables
             # Only the payload comes with a trigger; subscriber variables come from the profile.
             if variable.startswith("payload")

@@ -1,10 +1,11 @@
 """The Changes page's "new variable" warning counts what recent triggers of the target
 environment carried: Production evidence that the backend does not send a variable yet."""
 
-from activity.models import TriggerVariableSample
+from activity.models import TriggerVariableSample, TriggerVariableSummary
 from activity.samples import payload_paths
 from changes.diff import ChangeSet
 from changes.services import changes_promote_all
+from changes.warnings import VariableUsage
 from tests.activity.conftest import in_app_workflow, run_tasks, scoped
 from tests.factories import WorkflowGroupFactory
 from workflows.models import Step
@@ -38,17 +39,64 @@ def test_a_huge_payload_records_a_bounded_number_of_paths():
     assert all(path.count(".") == 1 for path in paths)  # shallow paths first
 
 
-def test_only_the_last_100_triggers_of_a_workflow_are_kept(tenant, key_client):
+def test_only_the_last_100_triggers_of_a_workflow_are_counted(tenant, key_client, settings):
+    settings.API_RATE_LIMIT_BURST = 1_000
     workflow_in_sync(tenant)
     production = key_client(tenant.production)
-    for index in range(103):
-        production.trigger("order-confirmation", "ada", payload={"n": index})
+    for index in range(125):
+        payload = {"n": index} if index < 20 else {"n": index, "late": True}
+        assert production.trigger("order-confirmation", "ada", payload=payload).status_code == 201
     run_tasks()
+    every = TriggerVariableSummary.REFRESH_EVERY
     with scoped(tenant.production):
-        samples = TriggerVariableSample.objects.filter(workflow_identifier="order-confirmation")
-        assert samples.count() == 100
+        kept = TriggerVariableSample.objects.filter(workflow_identifier="order-confirmation")
+        summary = TriggerVariableSummary.objects.get(workflow_identifier="order-confirmation")
+        assert 100 <= kept.count() < 100 + every
+        assert summary.sampled == 100
+        # Counted at most REFRESH_EVERY triggers ago: of the 100 before, all carried n, and only
+        # the first 20 triggers lacked "late".
+        assert summary.carried["payload.n"] == 100
+        assert 100 - every < summary.carried["payload.late"] <= 100
     with scoped(tenant.development):
         assert not TriggerVariableSample.objects.exists()
+        assert not TriggerVariableSummary.objects.exists()
+
+
+def test_the_first_triggers_of_a_workflow_are_counted_exactly(tenant, key_client):
+    workflow_in_sync(tenant)
+    production = key_client(tenant.production)
+    for index in range(7):
+        production.trigger(
+            "order-confirmation", "ada", payload={"order": {"id": index}} if index % 2 else {}
+        )
+    run_tasks()
+    with scoped(tenant.production):
+        summary = TriggerVariableSummary.objects.get()
+    assert (summary.sampled, summary.carried) == (7, {"payload.order": 3, "payload.order.id": 3})
+
+
+def test_one_query_reads_the_usage_of_every_workflow_of_an_environment(
+    tenant, key_client, django_assert_num_queries
+):
+    from activity.samples import SampledTriggerVariables
+
+    workflow_in_sync(tenant)
+    key_client(tenant.production).trigger("order-confirmation", "ada", payload={"x": 1})
+    run_tasks()
+    usage = SampledTriggerVariables()
+    with django_assert_num_queries(1):
+        for identifier in ("order-confirmation", "other", "third"):
+            answers = usage.usage(
+                environment=tenant.production,
+                workflow_identifier=identifier,
+                variables=["payload.x", "subscriber.firstName"],
+            )
+    assert answers == {}
+    assert usage.usage(
+        environment=tenant.production,
+        workflow_identifier="order-confirmation",
+        variables=["payload.x", "subscriber.firstName"],
+    ) == {"payload.x": VariableUsage(carried=1, sampled=1)}
 
 
 def test_the_warning_says_how_many_production_triggers_carried_each_new_variable(
