@@ -1,23 +1,10 @@
 """Novu's own Python SDK (PyPI ``novu`` 1.14) against a live Herald: trigger, then read the
 messages, notifications and execution details it produced, parsed into the SDK's DTOs."""
 
-import importlib.metadata
-import importlib.util
-import sys
 import types
 
 import pytest
 import requests
-
-# novu 1.14 reads its own version through pkg_resources, which is part of setuptools and not
-# installed here. It needs only get_distribution(name).version; give it exactly that.
-if importlib.util.find_spec("pkg_resources") is None:
-    pkg_resources = types.ModuleType("pkg_resources")
-    pkg_resources.get_distribution = lambda name: types.SimpleNamespace(
-        version=importlib.metadata.version(name)
-    )
-    sys.modules["pkg_resources"] = pkg_resources
-
 from novu.api import EventApi, ExecutionDetailApi, MessageApi, NotificationApi
 from novu.dto.event import InputEventDto
 from novu.dto.topic import TriggerTopicDto
