@@ -280,9 +280,10 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=256 * 1024)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 API_RATE_LIMIT_BURST = env.int("API_RATE_LIMIT_BURST", default=100)
 
-# Integrations: provider credentials are encrypted at rest with these Fernet keys, newest first
+# Secrets Herald reads back (integration credentials, client HMAC secrets) are encrypted at
+# rest with these Fernet keys, newest first
 # (MultiFernet: the first encrypts, every one decrypts, so a new key goes in front and the old
-# one stays until `manage.py integration_credentials_reencrypt` has run). Generate a key with
+# one stays until `manage.py secrets_reencrypt` has run). Generate a key with
 # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
 # Keys live in the environment, never in the database. Only with DEBUG, and only when none is
 # set, a key is derived from SECRET_KEY so `make run` works; `check --deploy` refuses that.

@@ -22,7 +22,12 @@ from environments.models import (
     user_of,
 )
 from environments.policy import Write
-from environments.secrets import SecretUnreadable, secret_decrypt, secret_encrypt
+from environments.secrets import (
+    EncryptionKeysMissing,
+    SecretUnreadable,
+    secret_decrypt,
+    secret_encrypt,
+)
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -235,7 +240,7 @@ def client_hmac_matches(*, environment: Environment, subscriber_id: str, given: 
         return False
     try:
         expected = client_hmac_expected(environment=environment, subscriber_id=subscriber_id)
-    except SecretUnreadable:
+    except (SecretUnreadable, EncryptionKeysMissing):
         return False
     return hmac.compare_digest(expected, given.strip().lower())
 

@@ -12,6 +12,7 @@ from environments.forms import ApiKeyCreateForm, ApiKeyRotateForm, ClientOrigins
 from environments.models import ApiKey
 from environments.policy import Write, writes
 from environments.refusals import refusal_response
+from environments.secrets import EncryptionKeysMissing
 from environments.selectors import (
     api_key_get,
     api_key_list,
@@ -160,10 +161,18 @@ def _shown(request, issued):
     return issued
 
 
+def _keys_missing(request, missing):
+    messages.error(request, str(missing))
+    return redirect("api_keys:index", **request.environment.url_kwargs)
+
+
 @writes(Write.SETTINGS)
 @require_POST
 def client_hmac_enable_view(request, organization_slug, environment_slug):
-    issued = client_hmac_enable(environment=request.environment, actor=request.membership)
+    try:
+        issued = client_hmac_enable(environment=request.environment, actor=request.membership)
+    except EncryptionKeysMissing as missing:
+        return _keys_missing(request, missing)
     if issued is None:
         messages.success(request, "HMAC is on again, with the secret your backend already has.")
         return redirect("api_keys:index", **request.environment.url_kwargs)
@@ -174,7 +183,10 @@ def client_hmac_enable_view(request, organization_slug, environment_slug):
 @require_http_methods(["GET", "POST"])
 def client_hmac_rotate_view(request, organization_slug, environment_slug):
     if request.method == "POST":
-        issued = client_hmac_rotate(environment=request.environment, actor=request.membership)
+        try:
+            issued = client_hmac_rotate(environment=request.environment, actor=request.membership)
+        except EncryptionKeysMissing as missing:
+            return _keys_missing(request, missing)
         return _api_key_page(request, hmac_issued=_shown(request, issued))
     return TemplateResponse(request, "environments/client_hmac_confirm.html", {"action": "rotate"})
 

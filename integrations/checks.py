@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core import checks
 
-from integrations.encryption import configured_keys
+from environments.secrets import configured_keys
 
 
 @checks.register(checks.Tags.security)

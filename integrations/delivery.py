@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from environments.scoping import environment_scope
+from environments.secrets import EncryptionKeysMissing, SecretUnreadable
 from integrations.answers import ProviderAnswer, failed, skipped
-from integrations.encryption import CredentialsKeyMissing, CredentialsUnreadable
 from integrations.models import Integration
 from integrations.plain_text import html_to_text
 from integrations.providers import OutgoingMessage
@@ -63,7 +63,7 @@ def send_through_integration(
         )
     try:
         credentials = integration.credentials
-    except (CredentialsUnreadable, CredentialsKeyMissing) as unreadable:
+    except (SecretUnreadable, EncryptionKeysMissing) as unreadable:
         return _logged(replace(failed(detail=str(unreadable), retryable=False), **identity))
     if integration.channel == Channel.CHAT and not to:
         to = credentials.get("webhookUrl", "")

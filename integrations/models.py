@@ -72,8 +72,8 @@ class Integration(EnvironmentScopedModel):
 
     @property
     def credentials(self) -> dict:
-        """The decrypted credentials. Raises ``CredentialsUnreadable`` or
-        ``CredentialsKeyMissing`` (integrations.encryption) when they cannot be read."""
+        """The decrypted credentials. Raises ``SecretUnreadable`` or
+        ``EncryptionKeysMissing`` (environments.secrets) when they cannot be read."""
         cached = getattr(self, "_credentials", None)
         if cached is None:
             cached = self._credentials = credentials_decrypt(self.credentials_ciphertext)

@@ -20,13 +20,9 @@ from django.utils.crypto import get_random_string
 from environments import policy
 from environments.models import Environment
 from environments.policy import Write
+from environments.secrets import KEYS_MISSING_MESSAGE, EncryptionKeysMissing, SecretUnreadable
 from integrations.answers import ProviderAnswer
 from integrations.delivery import integration_test_message, send_through_integration
-from integrations.encryption import (
-    KEYS_MISSING_MESSAGE,
-    CredentialsKeyMissing,
-    CredentialsUnreadable,
-)
 from integrations.models import (
     IDENTIFIER_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -147,7 +143,7 @@ def _require_complete(*, provider: Provider, credentials: dict, active: bool) ->
 def _store_credentials(integration: Integration, values: dict) -> None:
     try:
         integration.store_credentials(values)
-    except CredentialsKeyMissing as missing:
+    except EncryptionKeysMissing as missing:
         raise _error("credentials", KEYS_MISSING_MESSAGE, status=503) from missing
 
 
@@ -263,7 +259,7 @@ def integration_update(
             current.primary = False
     try:
         stored = current.credentials
-    except CredentialsUnreadable:
+    except SecretUnreadable:
         # Encrypted under a key that is gone: new values replace them, nothing else can.
         stored = None
     if stored is not None or credentials is not None:
@@ -284,7 +280,7 @@ def integration_set_primary(*, integration: Integration, actor) -> Integration:
     current = _current(integration)
     try:
         stored = current.credentials
-    except CredentialsUnreadable:
+    except SecretUnreadable:
         stored = {}
     _require_complete(provider=current.provider, credentials=stored, active=True)
     _demote_primaries(current)

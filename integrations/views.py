@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from environments.policy import Write, writes
 from environments.refusals import refusal_response
-from integrations.encryption import CredentialsKeyMissing, CredentialsUnreadable
+from environments.secrets import EncryptionKeysMissing, SecretUnreadable
 from integrations.forms import IntegrationForm, SendTestForm
 from integrations.models import Integration
 from integrations.providers import provider_get, provider_groups
@@ -102,7 +102,7 @@ def integration_edit(request, organization_slug, environment_slug, public_id):
         raise Http404("This integration's provider is no longer supported.")
     try:
         stored, unreadable = integration.credentials, ""
-    except (CredentialsUnreadable, CredentialsKeyMissing) as problem:
+    except (SecretUnreadable, EncryptionKeysMissing) as problem:
         stored, unreadable = {}, str(problem)
     form = IntegrationForm(
         request.POST or None, provider=provider, integration=integration, stored=stored

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from api.api import key_router
 from api.schemas.common import Envelope, Error, InputSchema
-from integrations.encryption import CredentialsKeyMissing, CredentialsUnreadable
+from environments.secrets import EncryptionKeysMissing, SecretUnreadable
 from integrations.models import Integration
 from integrations.selectors import integration_active_list, integration_get, integration_list
 from integrations.services import (
@@ -73,7 +73,7 @@ def integration_out(integration: Integration) -> dict:
     provider = integration.provider
     try:
         credentials = provider.masked(integration.credentials) if provider else {}
-    except (CredentialsUnreadable, CredentialsKeyMissing):
+    except (SecretUnreadable, EncryptionKeysMissing):
         credentials = {}
     return {
         "_id": str(integration.public_id),

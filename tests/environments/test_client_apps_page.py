@@ -119,3 +119,12 @@ def test_the_page_shows_how_to_compute_the_hash(client, login, tenant):
     assert "hashlib.sha256" in page
     assert 'createHmac("sha256", process.env.HERALD_HMAC_SECRET)' in page.replace("&quot;", '"')
     assert "<title>API Keys · Development · Herald</title>" in page
+
+
+def test_without_encryption_keys_turning_hmac_on_says_why(client, login, tenant, settings):
+    settings.FIELD_ENCRYPTION_KEYS = []
+    login(tenant.admin.user)
+    response = client.post(_url(tenant, tenant.development, "client-hmac/enable/"), follow=True)
+    assert response.status_code == 200
+    assert b"FIELD_ENCRYPTION_KEYS is not set" in response.content
+    assert not Environment.objects.get(pk=tenant.development.pk).client_hmac_enabled

@@ -1,10 +1,16 @@
-"""Secrets Herald must read back (the client-side HMAC secret) are Fernet tokens at rest, under
-FIELD_ENCRYPTION_KEYS when set, else under keys derived from SECRET_KEY and its fallbacks."""
+"""Secrets Herald must read back (integration credentials, the client-side HMAC secret) are
+Fernet tokens at rest, under FIELD_ENCRYPTION_KEYS, newest first."""
 
 import pytest
 from cryptography.fernet import Fernet
 
-from environments.secrets import SecretUnreadable, secret_decrypt, secret_encrypt
+from environments.secrets import (
+    EncryptionKeysMissing,
+    SecretUnreadable,
+    secret_decrypt,
+    secret_encrypt,
+    secret_token_rotate,
+)
 
 
 def test_a_secret_round_trips_and_is_not_stored_in_clear():
@@ -26,15 +32,22 @@ def test_configured_keys_are_used_newest_first(settings):
         secret_decrypt(token)
 
 
-def test_rotating_secret_key_keeps_secrets_readable_through_its_fallbacks(settings):
-    settings.FIELD_ENCRYPTION_KEYS = []
-    settings.SECRET_KEY = "first-key-" + "x" * 40
+def test_rotating_rewrites_a_token_under_the_newest_key(settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old]
     token = secret_encrypt("s")
-    settings.SECRET_KEY = "second-key-" + "y" * 40
-    with pytest.raises(SecretUnreadable):
+    settings.FIELD_ENCRYPTION_KEYS = [new, old]
+    rotated = secret_token_rotate(token)
+    assert Fernet(new).decrypt(rotated.encode()) == b"s"
+
+
+def test_without_keys_nothing_is_stored_or_read(settings):
+    token = secret_encrypt("s")
+    settings.FIELD_ENCRYPTION_KEYS = []
+    with pytest.raises(EncryptionKeysMissing):
+        secret_encrypt("s")
+    with pytest.raises(EncryptionKeysMissing):
         secret_decrypt(token)
-    settings.SECRET_KEY_FALLBACKS = ["first-key-" + "x" * 40]
-    assert secret_decrypt(token) == "s"
 
 
 def test_garbage_is_unreadable():

@@ -10,9 +10,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 
+from environments.models import Environment
 from environments.scoping import environment_scope
+from environments.secrets import SecretUnreadable, secret_decrypt
+from environments.services import client_hmac_enable
 from integrations import checks
-from integrations.encryption import CredentialsUnreadable, credentials_decrypt
+from integrations.encryption import credentials_decrypt
 from integrations.models import Integration
 from integrations.services import integration_create
 
@@ -87,16 +90,29 @@ def test_keys_rotate_and_the_command_reencrypts_under_the_newest(tenant, setting
     settings.FIELD_ENCRYPTION_KEYS = [key_b, key_a]
     assert credentials_decrypt(under_a)["apiKey"] == SECRETS["apiKey"]  # still readable
     out = io.StringIO()
-    call_command("integration_credentials_reencrypt", stdout=out)
-    assert "Re-encrypted the credentials of 1 integration(s)." in out.getvalue()
+    call_command("secrets_reencrypt", stdout=out)
+    assert "Re-encrypted 1 integration credentials." in out.getvalue()
 
     settings.FIELD_ENCRYPTION_KEYS = [key_b]
     rotated = Integration.unscoped_across_environments.get(pk=integration.pk)
     assert rotated.credentials_ciphertext != under_a
     assert rotated.credentials["apiKey"] == SECRETS["apiKey"]
     # Without the command, B alone could not have read it.
-    with pytest.raises(CredentialsUnreadable):
+    with pytest.raises(SecretUnreadable):
         credentials_decrypt(under_a)
+
+
+def test_the_command_reencrypts_hmac_secrets_too(tenant, settings):
+    key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [key_a]
+    issued = client_hmac_enable(environment=tenant.production, actor=tenant.admin)
+    settings.FIELD_ENCRYPTION_KEYS = [key_b, key_a]
+    out = io.StringIO()
+    call_command("secrets_reencrypt", stdout=out)
+    assert "Re-encrypted 1 environment HMAC secrets." in out.getvalue()
+    settings.FIELD_ENCRYPTION_KEYS = [key_b]
+    production = Environment.objects.get(pk=tenant.production.pk)
+    assert secret_decrypt(production.client_hmac_secret) == issued.secret
 
 
 def test_the_command_names_rows_no_key_decrypts(tenant, settings):
@@ -108,8 +124,8 @@ def test_the_command_names_rows_no_key_decrypts(tenant, settings):
         )  # fmt: skip
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError) as refused:
-        call_command("integration_credentials_reencrypt", stdout=io.StringIO())
-    assert f"ids {integration.pk}" in str(refused.value)
+        call_command("secrets_reencrypt", stdout=io.StringIO())
+    assert f"integration {integration.pk}" in str(refused.value)
 
 
 def test_integrations_without_credentials_need_no_key(tenant, settings):
