@@ -342,3 +342,61 @@ def test_a_400_is_never_retried_and_holds_up_no_other_step_or_subscriber(
     for secret in ("ada-hook-secret-4Qz", "bob-hook-secret-7Wm", GATEWAY_KEY):
         assert secret not in every_log
     stand_in.check_handler_errors()
+
+
+def test_retries_stop_after_the_last_attempt_and_messages_that_failed_together_spread_out(
+    tenant, key_client, stand_in, settings
+):
+    settings.DELIVERY_MAX_ATTEMPTS = 3
+    outage = Response("service unavailable", status=503)
+    stand_in.expect_request(ADA_HOOK, method="POST").respond_with_response(outage)
+    stand_in.expect_request(BOB_HOOK, method="POST").respond_with_response(outage)
+    stand_in.expect_request("/gateway", method="POST").respond_with_json({"id": "gw-1"})
+    production = tenant.production
+    IntegrationFactory(environment=production, channel="chat", provider_id="slack", primary=True)
+    IntegrationFactory(
+        environment=production,
+        channel="sms",
+        provider_id="generic-sms",
+        primary=True,
+        credentials={"baseUrl": stand_in.url_for("/gateway"), "apiKey": GATEWAY_KEY},
+    )
+    deploy_workflow(production, in_app_position=2)
+    subscriber_with_webhook(production, "ada", "+15555550111", "slack", stand_in.url_for(ADA_HOOK))
+    subscriber_with_webhook(production, "bob", "+15555550122", "slack", stand_in.url_for(BOB_HOOK))
+
+    response = key_client(production).trigger("deploy-finished", ["ada", "bob"])
+    assert response.status_code == 201, response.content
+    run_tasks()
+    first_delays = {}
+    for task_row in delayed_tasks():
+        _environment_id, (notification_id,) = task_row.args_kwargs["args"]
+        with scoped(production):
+            notification = Notification.objects.get(pk=notification_id)
+            retrying = ExecutionLog.objects.get(notification=notification, stage="retrying")
+        first_delays[notification.subscriber.subscriber_id] = (
+            task_row.run_after - retrying.created_at
+        ).total_seconds()
+    # Both failed in the same outage; jitter sends them back at different times.
+    assert set(first_delays) == {"ada", "bob"}
+    assert all(BASE_SECONDS / 2 < delay < BASE_SECONDS for delay in first_delays.values())
+    assert first_delays["ada"] != first_delays["bob"]
+
+    for _ in range(10):
+        if not delayed_tasks().update(run_after=timezone.now()):
+            break
+        run_tasks()
+
+    for subscriber_id, hook in (("ada", ADA_HOOK), ("bob", BOB_HOOK)):
+        chat_job = job_of(production, subscriber_id, "chat")
+        assert (chat_job.status, chat_job.attempts) == ("failed", 3)
+        assert [(log.stage, log.raw) for log in logs_of(production, chat_job)] == [
+            ("retrying", {"status": 503, "body": "service unavailable"}),
+            ("retrying", {"status": 503, "body": "service unavailable"}),
+            ("failed", {"status": 503, "body": "service unavailable"}),
+        ]
+        assert len(requests_to(stand_in, hook)) == 3
+        # The steps after the chat went out once it had failed for good.
+        assert job_of(production, subscriber_id, "sms").status == "completed"
+        assert job_of(production, subscriber_id, "in_app").status == "completed"
+    assert not delayed_tasks().exists()
