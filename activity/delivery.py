@@ -17,7 +17,9 @@ What a deliverer promises, and may rely on:
   that escapes is recorded as a failure whose outcome is unknown (the message may have left),
   and the message is not sent again.
 - ``DeliveryResult.failed(..., retry=True)`` says the provider refused before accepting
-  anything (a 429 or 503): the pipeline tries again later, a bounded number of times.
+  anything (a timeout, a 5xx, a 429): the pipeline tries again later, a bounded number of
+  times, with backoff (``activity.retries``); ``retry_after`` passes on the delay the provider
+  asked for. A refusal that would fail the same way again (any other 4xx) has ``retry=False``.
 - It bounds its own time (provider timeouts well under ``activity.pipeline.SENDING_LEASE``) and
   passes ``message.public_id`` to providers that take an idempotency key.
 - It reads what it needs from the message: ``message.channel``, ``subject``, ``content``,
@@ -52,6 +54,8 @@ class DeliveryResult:
     raw: dict = field(default_factory=dict)
     # The provider refused before accepting anything: trying again cannot send twice.
     retry: bool = False
+    # Seconds the provider asked to wait before trying again (its Retry-After), if it said.
+    retry_after: float | None = None
 
     @classmethod
     def sent(cls, detail: str, *, provider_id: str = "", raw: dict | None = None):
@@ -59,9 +63,15 @@ class DeliveryResult:
 
     @classmethod
     def failed(
-        cls, detail: str, *, provider_id: str = "", raw: dict | None = None, retry: bool = False
+        cls,
+        detail: str,
+        *,
+        provider_id: str = "",
+        raw: dict | None = None,
+        retry: bool = False,
+        retry_after: float | None = None,
     ):
-        return cls(Outcome.FAILED, detail, provider_id, raw or {}, retry)
+        return cls(Outcome.FAILED, detail, provider_id, raw or {}, retry, retry_after)
 
     @classmethod
     def no_integration(cls, detail: str):

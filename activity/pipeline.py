@@ -25,6 +25,11 @@ Guarantees
   in that transaction. Provider channels commit ``sending`` first and call the provider
   afterwards; a worker that dies during the call leaves the job ``sending``, and recovery fails
   it rather than risk a second send: at most once.
+- A provider that refused before accepting anything (a timeout, a 5xx, a 429) is tried again
+  under ``activity.retries``' policy: the job goes back to ``pending`` and its notification's
+  delivery is enqueued for later. Every attempt is one execution log with the provider's
+  (redacted) answer. The notification's later steps wait for the retried one, as steps keep
+  their order; other notifications never wait for it.
 - Nothing is lost. A stage that raises, or whose worker dies, is enqueued again by
   ``activity.recovery`` a bounded number of times; after that its remaining work fails with an
   execution log that says why.
@@ -45,6 +50,7 @@ from activity import tasks
 from activity.delivery import DeliveryResult, Outcome, deliver, deliverer_for
 from activity.models import ExecutionLog, FanOut, Job, Message, Notification, Trigger
 from activity.rendering import StepRenderFailed, render_scope, step_render
+from activity.retries import next_attempt_at
 from activity.samples import variable_sample_record
 from subscribers.models import Subscriber, SubscriberPreference, Topic, TopicSubscription
 from subscribers.selectors import effective_preference
@@ -60,9 +66,6 @@ DELIVERY_CHUNK = 20
 # Rows read with their related rows lock only themselves: locking the environment (or the
 # trigger of every job) would serialise unrelated work.
 LOCK_ONLY_THE_ROW = ("self",)
-# A provider that refuses before accepting (rate limit, outage) is tried again this many times.
-PROVIDER_ATTEMPTS_MAX = 4
-PROVIDER_RETRY_SECONDS = (30, 120, 600)
 # A job still ``sending`` this long after it started is taken to be interrupted.
 SENDING_LEASE = timedelta(minutes=15)
 
@@ -671,26 +674,37 @@ def _notification_run(notification: Notification, delivery: _Delivery) -> bool:
 
 
 def _job_send(job: Job, message: Message, notification: Notification) -> bool:
-    """Call the provider for a job committed as ``sending``, then record its answer. False
-    when the provider asked to retry and the job waits for it."""
+    """Call the provider for a job committed as ``sending``, then record its answer: one
+    execution log per attempt. False when the provider refused in a way worth another try
+    (``activity.retries``) and the job waits for it."""
     result = deliver(message)
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job.pk, status=Job.Status.SENDING).first()
         if job is None:
             return True  # recovery took it to be interrupted meanwhile
-        if result.retry and job.attempts < PROVIDER_ATTEMPTS_MAX:
-            _job_retry_later(job, message, result, notification)
+        now = timezone.now()
+        retry_at = next_attempt_at(result, attempt=job.attempts, now=now)
+        if retry_at is not None:
+            _job_retry_later(job, message, result, notification, now=now, retry_at=retry_at)
             return False
         ExecutionLog.objects.bulk_create([_result_apply(job, message, result, notification)])
     return True
 
 
 def _job_retry_later(
-    job: Job, message: Message, result: DeliveryResult, notification: Notification
+    job: Job,
+    message: Message,
+    result: DeliveryResult,
+    notification: Notification,
+    *,
+    now,
+    retry_at,
 ) -> None:
-    delay = PROVIDER_RETRY_SECONDS[min(job.attempts, len(PROVIDER_RETRY_SECONDS)) - 1]
-    job.status, job.updated_at = Job.Status.PENDING, timezone.now()
+    """Back to ``pending``, with this attempt's log, and the notification's delivery enqueued
+    again for ``retry_at``. The message stays stored and is sent as it is."""
+    job.status, job.updated_at = Job.Status.PENDING, now
     job.save(update_fields=["status", "updated_at"])
+    seconds = (retry_at - now).total_seconds()
     log = _log(
         trigger=notification.trigger,
         notification=notification,
@@ -698,17 +712,16 @@ def _job_retry_later(
         message=message,
         stage=Stage.RETRYING,
         status=Status.WARNING,
-        detail=f"{result.detail} Trying again in {delay} s (attempt {job.attempts} of "
-        f"{PROVIDER_ATTEMPTS_MAX}).",
+        detail=f"{result.detail} Trying again in {seconds:.0f} s (attempt {job.attempts} of "
+        f"{settings.DELIVERY_MAX_ATTEMPTS}).",
         raw=result.raw or None,
         provider_id=result.provider_id,
         is_retry=True,
+        created_at=now,
     )
     ExecutionLog.objects.bulk_create([log])
     tasks.notifications_deliver_enqueue(
-        [notification],
-        priority=tasks.DIRECT_PRIORITY,
-        run_after=timezone.now() + timedelta(seconds=delay),
+        [notification], priority=tasks.DIRECT_PRIORITY, run_after=retry_at
     )
 
 

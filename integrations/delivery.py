@@ -6,7 +6,7 @@ one), finds the destination (the subscriber's address, number, or chat webhook, 
 integration's default webhook), sends, and returns a ``ProviderAnswer``: sent, failed (with
 ``retryable``) or skipped (with the reason). Nothing a provider does raises out of here, so a
 failing provider never stops the other steps or subscribers. Retries are the caller's to
-schedule, with ``integrations.retries``.
+schedule, with ``activity.retries``.
 """
 
 import logging

@@ -1,14 +1,14 @@
-"""The retry policy: which answers retry, exponential backoff with jitter, at most N attempts."""
+"""The retry policy: which results retry, exponential backoff with jitter, at most N attempts."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integrations.answers import failed, sent, skipped
-from integrations.retries import next_attempt_at, retry_delay, should_retry
+from activity.delivery import DeliveryResult
+from activity.retries import next_attempt_at, retry_delay, should_retry
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-RETRYABLE = failed(detail="503", retryable=True, http_status=503)
+RETRYABLE = DeliveryResult.failed("503", retry=True)
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +20,9 @@ def policy(settings):
 
 def test_only_retryable_failures_are_retried():
     assert should_retry(RETRYABLE, attempt=1)
-    assert not should_retry(failed(detail="400", retryable=False), attempt=1)
-    assert not should_retry(sent(detail="ok"), attempt=1)
-    assert not should_retry(skipped("no integration"), attempt=1)
+    assert not should_retry(DeliveryResult.failed("400"), attempt=1)
+    assert not should_retry(DeliveryResult.sent("ok"), attempt=1)
+    assert not should_retry(DeliveryResult.no_integration("no integration"), attempt=1)
 
 
 def test_attempts_stop_at_the_maximum():
@@ -58,7 +58,7 @@ def test_next_attempt_time_or_none():
         seconds=5
     )
     assert next_attempt_at(RETRYABLE, attempt=4, now=NOW) is None
-    limited = failed(detail="429", retryable=True, retry_after=30.0)
+    limited = DeliveryResult.failed("429", retry=True, retry_after=30.0)
     assert next_attempt_at(limited, attempt=1, now=NOW, draw=lambda: 0.0) == NOW + timedelta(
         seconds=30
     )

@@ -1,12 +1,14 @@
-"""When to try a failed delivery again: pure functions, so the policy is testable on its own.
+"""When the pipeline tries a refused delivery again: pure functions, so the policy is testable on
+its own.
 
-- Only retryable answers are retried: timeouts, connection failures, 5xx and 429 (SMTP's 4xx).
-  Any other 4xx fails the same way every time.
+- Only a result the provider refused before accepting anything is retried
+  (``DeliveryResult.retry``: timeouts, connection failures, 5xx and 429, SMTP's transient 4xx).
+  Any other refusal, a 4xx above all, fails the same way every time and is never retried.
 - At most ``DELIVERY_MAX_ATTEMPTS`` attempts in all (the first included).
 - The n-th retry waits about ``BASE * 2**(n-1)`` seconds, capped at ``MAX``, with "equal
   jitter": half of that fixed, half random, so many messages that failed together (a
   provider's outage) do not all come back in the same second. A provider's ``Retry-After``
-  is a floor.
+  is a floor, itself capped at ``MAX`` so that a provider cannot park a message for a day.
 """
 
 import random
@@ -14,14 +16,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from integrations.answers import AnswerStatus, ProviderAnswer
+from activity.delivery import DeliveryResult, Outcome
 
 
-def should_retry(answer: ProviderAnswer, *, attempt: int, max_attempts: int | None = None) -> bool:
-    """Whether the ``attempt``-th attempt (1 for the first), which got ``answer``, gets
+def should_retry(result: DeliveryResult, *, attempt: int, max_attempts: int | None = None) -> bool:
+    """Whether the ``attempt``-th attempt (1 for the first), which got ``result``, gets
     another."""
     limit = settings.DELIVERY_MAX_ATTEMPTS if max_attempts is None else max_attempts
-    return answer.status is AnswerStatus.FAILED and answer.retryable and attempt < limit
+    return result.outcome is Outcome.FAILED and result.retry and attempt < limit
 
 
 def retry_delay(
@@ -44,9 +46,9 @@ def retry_delay(
 
 
 def next_attempt_at(
-    answer: ProviderAnswer, *, attempt: int, now: datetime, draw=random.random
+    result: DeliveryResult, *, attempt: int, now: datetime, draw=random.random
 ) -> datetime | None:
     """When to run attempt ``attempt + 1``, or None when there is to be none."""
-    if not should_retry(answer, attempt=attempt):
+    if not should_retry(result, attempt=attempt):
         return None
-    return now + retry_delay(attempt=attempt, retry_after=answer.retry_after, draw=draw)
+    return now + retry_delay(attempt=attempt, retry_after=result.retry_after, draw=draw)
