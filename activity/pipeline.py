@@ -547,30 +547,39 @@ def _result_apply(
     job: Job, message: Message, result: DeliveryResult, notification: Notification
 ) -> ExecutionLog:
     """Record a delivery's outcome on the job and the message (storing the message if it is
-    not yet); returns the log to save with them."""
+    not yet); returns the log to save with them. A channel without an active integration (or a
+    subscriber without an address for it) is a skipped step, not a failure: the message is kept,
+    as a warning, to show what would have been sent."""
     sent = result.outcome is Outcome.SENT
-    message.status = Message.Status.SENT if sent else Message.Status.ERROR
+    skipped = result.outcome is Outcome.NO_INTEGRATION
+    if sent:
+        message.status, job_status, stage, status = (
+            Message.Status.SENT, Job.Status.COMPLETED, Stage.MESSAGE_SENT, Status.SUCCESS
+        )  # fmt: skip
+    elif skipped:
+        message.status, job_status, stage, status = (
+            Message.Status.WARNING, Job.Status.SKIPPED, Stage.STEP_FILTERED, Status.WARNING
+        )  # fmt: skip
+    else:
+        message.status, job_status, stage, status = (
+            Message.Status.ERROR, Job.Status.FAILED, Stage.FAILED, Status.FAILED
+        )  # fmt: skip
     message.error_text = "" if sent else result.detail
     message.provider_id, message.updated_at = result.provider_id, timezone.now()
     if message.pk is None:
         Message.objects.bulk_create([message])
     else:
         message.save(update_fields=["status", "error_text", "provider_id", "updated_at"])
-    _job_close(
-        job, Job.Status.COMPLETED if sent else Job.Status.FAILED, provider_id=result.provider_id
-    )
-    source = ExecutionLog.Source.INTERNAL
-    if result.outcome is Outcome.NO_INTEGRATION:
-        source = ExecutionLog.Source.CREDENTIALS
+    _job_close(job, job_status, provider_id=result.provider_id)
     return _log(
         trigger=notification.trigger,
         notification=notification,
         job=job,
         message=message,
-        stage=Stage.MESSAGE_SENT if sent else Stage.FAILED,
-        status=Status.SUCCESS if sent else Status.FAILED,
-        source=source,
-        detail=result.detail,
+        stage=stage,
+        status=status,
+        source=ExecutionLog.Source.CREDENTIALS if skipped else ExecutionLog.Source.INTERNAL,
+        detail=f"Skipped: {result.detail}" if skipped else result.detail,
         raw=result.raw or None,
         provider_id=result.provider_id,
     )

@@ -127,9 +127,9 @@ def test_preferences_turn_a_channel_off_and_the_step_is_skipped(tenant, api, dra
 
     assert job_statuses(tenant.development) == {
         ("ada", "in_app"): "skipped",
-        ("ada", "sms"): "failed",  # no SMS integration yet
+        ("ada", "sms"): "skipped",  # no SMS integration: skipped, with the reason
         ("bob", "in_app"): "completed",
-        ("bob", "sms"): "failed",
+        ("bob", "sms"): "skipped",
     }
     assert (
         "step_filtered",
@@ -342,17 +342,23 @@ def test_email_chat_and_sms_are_stored_and_recorded_as_without_integration(tenan
 
     with scoped(tenant.development):
         messages = {m.channel: m for m in Message.objects.all()}
-        failures = list(ExecutionLog.objects.filter(stage="failed").values_list("source", "detail"))
+        skips = list(
+            ExecutionLog.objects.filter(stage="step_filtered").values_list("source", "detail")
+        )
+        assert not ExecutionLog.objects.filter(stage="failed").exists()
     assert messages["email"].subject == "Hi Ada"
     assert (
         "<p>&lt;b&gt;1&lt;/b&gt;</p>" in messages["email"].content
     )  # composed in a layout, escaped
     assert messages["email"].content.startswith("<!doctype html>")
     assert messages["chat"].content == "chat <b>1</b>"
-    assert {m.status for m in messages.values()} == {"error"}
-    assert [source for source, _ in failures] == ["Credentials"] * 3
-    for (_, detail), noun in zip(failures, ("email", "chat", "SMS"), strict=True):
-        assert f"Development has no active {noun} integration" in detail
+    assert {m.status for m in messages.values()} == {"warning"}
+    assert [source for source, _ in skips] == ["Credentials"] * 3
+    for (_, detail), noun in zip(skips, ("email", "chat", "SMS"), strict=True):
+        assert detail.startswith(f"Skipped: Development has no active {noun} integration")
+    with scoped(tenant.development):
+        assert set(Job.objects.values_list("status", flat=True)) == {"skipped"}
+        assert Notification.objects.get().status == "completed"
 
 
 def test_a_registered_deliverer_sends_its_channel(tenant, api, drain):

@@ -3,7 +3,7 @@ hands each email, chat and SMS message to the integrations' deliverer."""
 
 import pytest
 
-from activity.models import ExecutionLog, Message
+from activity.models import ExecutionLog, Job, Message
 from environments.scoping import environment_scope
 from tests.factories import IntegrationFactory, StepFactory, SubscriberFactory, WorkflowFactory
 from tests.smtp import running_smtp_server
@@ -61,5 +61,7 @@ def test_without_an_integration_the_email_is_stored_and_not_sent(tenant, key_cli
     assert key_client(tenant.production).trigger("receipt", "ada").status_code == 201
     drain()
     with environment_scope(tenant.production):
-        assert Message.objects.get().status != Message.Status.SENT
-        assert "no active email integration" in ExecutionLog.objects.get(stage="failed").detail
+        assert Message.objects.get().status == Message.Status.WARNING
+        skipped = ExecutionLog.objects.get(stage="step_filtered")
+        assert "no active email integration" in skipped.detail and skipped.status == "Warning"
+        assert Job.objects.get().status == Job.Status.SKIPPED

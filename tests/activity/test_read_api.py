@@ -48,7 +48,8 @@ def test_messages_are_listed_newest_first_in_novus_shape(api, tenant):
         "mixed",
         "SMS 3",
     )
-    assert (sms["status"], sms["seen"], sms["read"]) == ("error", False, False)
+    # No SMS integration: the step is skipped and its message kept as a warning.
+    assert (sms["status"], sms["seen"], sms["read"]) == ("warning", False, False)
     assert sms["errorText"].endswith("has no active SMS integration.")
 
 
@@ -153,7 +154,7 @@ def test_notifications_come_with_template_subscriber_jobs_and_details(api, tenan
         notification = Notification.objects.get(trigger__transaction_id="t3")
     assert mixed["_id"] == str(notification.public_id)
     assert mixed["channels"] == ["in_app", "sms"]
-    assert mixed["status"] == "failed"
+    assert mixed["status"] == "completed"
     assert mixed["template"]["name"] == "Mixed"
     assert mixed["template"]["triggers"] == [
         {"type": "event", "identifier": "mixed", "variables": []}
@@ -162,7 +163,7 @@ def test_notifications_come_with_template_subscriber_jobs_and_details(api, tenan
     assert mixed["subscriber"]["email"] == "ada@example.com"
     assert [(job["type"], job["status"]) for job in mixed["jobs"]] == [
         ("in_app", "completed"),
-        ("sms", "failed"),
+        ("sms", "skipped"),
     ]
     assert [d["detail"] for d in mixed["jobs"][0]["executionDetails"]] == [
         "Message rendered for In-app.",
