@@ -117,3 +117,14 @@ def test_the_banner_names_the_environment_and_links_to_its_upstream(client, logi
     development_page = client.get(tenant.url(tenant.development)).content.decode()
     assert "Development is read-only" not in development_page
     assert 'data-testid="read-only-banner"' not in development_page
+
+
+@pytest.mark.parametrize("path", ["integrations/", "integrations/store/", "api-keys/", "members/"])
+def test_pages_of_the_environment_s_own_settings_say_admins_change_them_there(
+    client, login, tenant, path
+):
+    login(tenant.admin.user)
+    page = client.get(tenant.url(tenant.production, path)).content.decode()
+    assert "Production's content is read-only" in page
+    assert "Its integrations, API keys and members are its own" in page
+    assert "Production is read-only." not in page
