@@ -24,7 +24,8 @@ from workflows.models import Workflow
 # Filters take at most this many values each (subscriber IDs, emails, workflows, channels).
 FILTER_VALUES_MAX = 100
 FILTER_VALUE_MAX_LENGTH = 254
-GRAPH_DAYS_MAX = 90
+# Each day read is every notification of that day: at most a month, as Novu's graph shows.
+GRAPH_DAYS_MAX = 32
 NOTIFICATIONS_PER_PAGE = 20
 
 

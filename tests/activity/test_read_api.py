@@ -252,7 +252,7 @@ def test_graph_stats_count_per_day(api, tenant):
     assert sorted(days[1]["channels"]) == ["in_app", "sms"]
     assert len(days[1]["templates"]) == 2
     assert api.get("/notifications/graph/stats", {"days": 0}).status_code == 400
-    assert api.get("/notifications/graph/stats", {"days": 91}).status_code == 400
+    assert api.get("/notifications/graph/stats", {"days": 33}).status_code == 400
 
 
 def test_execution_details_of_a_notification_in_order(api, tenant):
