@@ -6,6 +6,8 @@ environment scope, in a fixed number of queries."""
 import json
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from activity.charts import bar_chart
 from activity.selectors import message_daily_counts, subscriber_activity, trigger_daily_counts
@@ -48,3 +50,13 @@ def channel_label(value) -> str:
 @register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@register.filter
+def ago(moment) -> str:
+    """``timesince`` reads "0 minutes" for what happened a moment ago: say "just now" instead."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

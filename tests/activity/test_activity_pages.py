@@ -317,6 +317,22 @@ def test_the_subscriber_page_previews_their_feed_and_notifications(
     assert "?subscriber=ada" in page
 
 
+def test_the_subscriber_page_says_when_each_message_came(client, admin, tenant):
+    notification_seed(environment=tenant.development, in_app_content="Just sent")
+    earlier = notification_seed(environment=tenant.development, in_app_content="Hours ago")
+    two_hours_ago = timezone.now() - datetime.timedelta(hours=2, seconds=5)
+    Message.unscoped_across_environments.filter(content="Hours ago").update(
+        created_at=two_hours_ago
+    )
+    response = client.get(_activity(tenant, path=f"subscribers/{earlier.subscriber.public_id}/"))
+    items = re.findall(
+        r'data-testid="feed-item">.*?inbox-preview__body">([^<]*)<.*?title="[^"]*">([^<]*)<',
+        response.content.decode(),
+        re.DOTALL,
+    )
+    assert items == [("Just sent", "just now"), ("Hours ago", "2\xa0hours ago")]
+
+
 def test_a_subscriber_of_another_environment_is_404(client, admin, tenant, other_tenant):
     subscriber = SubscriberFactory(environment=other_tenant.development)
     assert (
