@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -47,6 +48,45 @@ def test_the_list_shows_the_environments_notifications_newest_first(
     assert "in-production" not in page and "elsewhere" not in page
     production = client.get(_activity(tenant, tenant.production)).content.decode()
     assert "in-production" in production and "second" not in production
+
+
+def test_each_row_prints_what_the_template_filters_would(client, admin, tenant):
+    """The rows' labels are made in Python (the list's hot path): the same text as the filters
+    they stand for, long and non-ASCII transaction IDs, and channels without a label included."""
+    long_id = "order-" + "é" * 30 + "-2026"
+    notification = notification_seed(
+        environment=tenant.development, subscriber_id="a<b", transaction_id=long_id
+    )
+    Notification.unscoped_across_environments.filter(pk=notification.pk).update(
+        channels=["in_app", "email", "fax<"]
+    )
+    notification.refresh_from_db()
+    response = client.get(_activity(tenant))
+    expected = Template(
+        "{% load activity %}"
+        "{% for channel in channels %}"
+        '<span class="channel channel--{{ channel }}">{{ channel|channel_label }}</span>'
+        "{% endfor %}|{{ status }}|{{ transaction|truncatechars:28 }}|"
+        "{{ created|date:'c' }}|{{ created|date:\"M j, H:i:s\" }}|{{ subscriber }}"
+    ).render(
+        Context(
+            {
+                "channels": notification.channels,
+                "status": notification.get_status_display(),
+                "transaction": long_id,
+                "created": notification.created_at,
+                "subscriber": "a<b",
+            }
+        )
+    )
+    channels, status, transaction, created_iso, created, subscriber = expected.split("|")
+    row = response.content.decode().split('data-testid="notification-row">')[1].split("</tr>")[0]
+    assert f'<span class="channel-list">{channels}</span>' in row
+    assert f">{status}</span>" in row
+    assert f'<code class="small">{transaction}</code>' in row and "…" in transaction
+    assert f'<span title="{created_iso}">{created}</span>' in row
+    assert f"<code>{subscriber}</code>" in row and "a&lt;b" in subscriber
+    assert "fax&lt;" in channels
 
 
 def test_an_empty_environment_says_where_activity_comes_from(client, admin, tenant):
