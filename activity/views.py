@@ -56,7 +56,7 @@ class NotificationRow(TypedDict):
     created_label: str
 
 
-def _notification_rows(notifications: list[Notification], *, activity_url: str) -> list:
+def _notification_rows(notifications: list, *, activity_url: str) -> list[NotificationRow]:
     """What ``{{ value|date:"c" }}``, ``|date:"M j, H:i:s"``, ``|truncatechars:28``, the
     ``channel_label`` filter and ``get_status_display`` would print, and the rows' links
     (``<activity_url><public_id>/`` and ``<activity_url>subscribers/<id>/``, see urls.py: one
@@ -72,15 +72,14 @@ def _notification_rows(notifications: list[Notification], *, activity_url: str) 
         created = timezone.localtime(notification.created_at)
         if created.month not in months:
             months[created.month] = MONTHS_3[created.month].title()
-        subscriber = notification.subscriber
-        transaction_id = notification.trigger.transaction_id
+        transaction_id = notification.trigger__transaction_id
         rows.append(
             NotificationRow(
                 url=f"{activity_url}{notification.public_id}/",
                 workflow_name=notification.workflow_name,
                 workflow_identifier=notification.workflow_identifier,
-                subscriber_url=f"{activity_url}subscribers/{subscriber.public_id}/",
-                subscriber_id=subscriber.subscriber_id,
+                subscriber_url=f"{activity_url}subscribers/{notification.subscriber__public_id}/",
+                subscriber_id=notification.subscriber__subscriber_id,
                 # Each badge is escaped by format_html.
                 channels=mark_safe(
                     "".join(
