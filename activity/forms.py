@@ -40,15 +40,16 @@ class NotificationFilterForm(forms.Form):
             return NotificationFilters()
         self.is_valid()
         value = self.cleaned_data.get
-        workflow = value("workflow")
+        subscriber_id = (value("subscriber") or "").strip()
+        transaction_id = (value("transaction") or "").strip()
         return NotificationFilters(
-            workflow_origin_id=workflow or None,
-            subscriber_id=(value("subscriber") or "").strip(),
-            channel=value("channel") or "",
-            status=value("status") or "",
+            workflows=tuple(filter(None, [value("workflow")])),
+            subscriber_ids=tuple(filter(None, [subscriber_id])),
+            channels=tuple(filter(None, [value("channel")])),
+            statuses=tuple(filter(None, [value("status")])),
             since=value("since"),
             until=value("until"),
-            transaction_id=(value("transaction") or "").strip(),
+            transaction_id=transaction_id or None,
         )
 
     def query(self) -> dict:

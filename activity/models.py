@@ -22,7 +22,7 @@ identifier they had, rather than holding a foreign key that an edit or a promoti
 through millions of rows.
 
 Lists read newest first, a page at a time after a ``(created_at, id)`` cursor, from the indexes
-declared below; each was checked with ``EXPLAIN`` on PostgreSQL (see the README).
+declared below; each was checked with ``EXPLAIN`` on PostgreSQL (``benchmarks/README.md``).
 """
 
 import os

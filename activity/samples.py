@@ -14,7 +14,7 @@ from activity.models import TriggerVariableSample
 from changes.warnings import VariableUsage
 from environments.scoping import environment_scope
 
-# A payload is bounded (see activity.api_services), and so is what one trigger records of it.
+# A payload is bounded (see activity.triggers), and so is what one trigger records of it.
 PATHS_MAX = 300
 DEPTH_MAX = 8
 

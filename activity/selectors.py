@@ -1,9 +1,13 @@
-"""Reads of activity, in the current environment's scope: the Activity pages, the chart, and a
-subscriber's in-app feed (as client apps and the dashboard's preview read it).
+"""Reads of activity, in the current environment's scope: the Activity pages and their chart,
+the Novu-compatible API's lists and statistics, and a subscriber's in-app feed (as client apps
+and the dashboard's preview read it).
 
-Lists page by keyset on ``(created_at, id)``, newest first: a page is "the next rows after this
-cursor" read from an index that starts with the filter's columns (see ``activity.models``), so
-page 1,000 costs what page 1 costs and nothing counts the table.
+Lists read newest first from the indexes of ``activity.models``. A transactionId is resolved to
+its trigger first (the unique (environment, transactionId) index), and a subscriberId or email to
+subscribers, so every filter reaches the big tables through an index that leads with what it
+filters on. The Activity pages page by keyset on ``(created_at, id)`` (``keyset_page``): a page
+is "the next rows after this cursor", so page 1,000 costs what page 1 costs and nothing counts
+the table. The Novu-compatible API pages by offset, as Novu does, up to a bounded page.
 """
 
 import base64
@@ -14,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -22,9 +26,15 @@ from django.utils import timezone
 from activity.models import ExecutionLog, Job, Message, Notification, Trigger
 from environments.scoping import current_environment
 from subscribers.models import Subscriber, is_storable_text
+from subscribers.selectors import subscriber_list
 from workflows.models import Channel, Feed, Workflow
 
 NOTIFICATIONS_PER_PAGE = 50
+# Filters take at most this many values each (subscriber IDs, emails, workflows, channels).
+FILTER_VALUES_MAX = 100
+FILTER_VALUE_MAX_LENGTH = 254
+# Each day read is every notification of that day: at most a month, as Novu's graph shows.
+GRAPH_DAYS_MAX = 32
 LOGS_PER_NOTIFICATION = 500
 CHART_DAYS = 14
 CHART_CACHE_SECONDS = 60 * 60
@@ -37,6 +47,21 @@ FEED_IDENTIFIERS_MAX = 10
 # The feed pages by page number (Novu's clients do); past this many messages it stops, so no
 # request reads deeper into an index than this. ``totalCount`` counts at most this many too.
 FEED_DEPTH_MAX = 10_000
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _storable(values) -> list[str]:
+    return [
+        value
+        for value in list(values)[:FILTER_VALUES_MAX]
+        if len(value) <= FILTER_VALUE_MAX_LENGTH and is_storable_text(value)
+    ]
 
 
 # Keyset pages --------------------------------------------------------------------------------
@@ -53,12 +78,13 @@ class KeysetPage:
 
 
 def cursor_of(row) -> str:
-    """``<microseconds since the epoch>.<id>`` of a row: where a page ends."""
+    """``<microseconds since the epoch>.<id>`` of a row (a model instance, or a named row with
+    ``created_at`` and ``id``): where a page ends."""
     moment = row.created_at
     micros = (moment - datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)) // datetime.timedelta(
         microseconds=1
     )
-    return f"{micros}.{row.pk}"
+    return f"{micros}.{row.id}"
 
 
 def cursor_parse(cursor: str | None) -> tuple[datetime.datetime, int] | None:
@@ -106,66 +132,122 @@ def keyset_page(rows: QuerySet, *, after: str | None, before: str | None, size: 
     return KeysetPage(page, next_cursor, previous_cursor)
 
 
-# The Activity list ---------------------------------------------------------------------------
+# Lists of notifications ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class NotificationFilters:
-    """What the Activity list shows; every field left empty filters nothing."""
+    """Which notifications a list shows: the Activity page's form and the API's query both make
+    one. Each kind of filter narrows the list, several values of one kind widen it, and a kind
+    left empty filters nothing."""
 
-    workflow_origin_id: uuid.UUID | None = None
-    subscriber_id: str = ""
-    channel: str = ""
-    status: str = ""
+    # Origin ids (the API's ``_id``) or trigger identifiers.
+    workflows: tuple[str, ...] = ()
+    subscriber_ids: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    # None filters nothing; any other value names one trigger (or none).
+    transaction_id: str | None = None
+    # A transactionId, or the start of a subscriber's ID, email or name.
+    search: str = ""
     since: datetime.date | None = None
     until: datetime.date | None = None
-    transaction_id: str = ""
 
     @property
     def any(self) -> bool:
-        return any(getattr(self, name) for name in self.__dataclass_fields__)
+        return any(getattr(self, name) not in (None, "", ()) for name in self.__dataclass_fields__)
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+def trigger_get(*, transaction_id: str) -> Trigger:
+    """``Trigger.DoesNotExist`` for an unknown transactionId."""
+    if not is_storable_text(transaction_id):
+        raise Trigger.DoesNotExist("No trigger has this transactionId.")
+    return Trigger.objects.get(transaction_id=transaction_id)
+
+
+def _trigger_pk(transaction_id: str) -> int | None:
+    try:
+        return trigger_get(transaction_id=transaction_id).pk
+    except Trigger.DoesNotExist:
+        return None
+
+
+def workflow_api_ids(origin_ids) -> dict[uuid.UUID, str]:
+    """The API ``_id`` of each workflow, by origin: its ``public_id`` where workflows have one,
+    else its origin id (also for workflows deleted since)."""
+    origin_ids = set(origin_ids)
+    ids = {origin_id: str(origin_id) for origin_id in origin_ids}
+    if origin_ids and any(f.name == "public_id" for f in Workflow._meta.get_fields()):
+        for origin_id, public_id in Workflow.objects.filter(origin_id__in=origin_ids).values_list(
+            "origin_id", "public_id"
+        ):
+            ids[origin_id] = str(public_id)
+    return ids
+
+
+def _workflow_origins(workflow_ids) -> list[uuid.UUID]:
+    """Origins of the workflows named by API ``_id``, origin id or trigger identifier."""
+    values = _storable(workflow_ids)
+    uuids = [parsed for parsed in map(_uuid, values) if parsed is not None]
+    match = Q(identifier__in=values) | Q(origin_id__in=uuids)
+    if any(f.name == "public_id" for f in Workflow._meta.get_fields()):
+        match |= Q(public_id__in=uuids)
+    known = set(Workflow.objects.filter(match).values_list("origin_id", flat=True))
+    return [*known, *uuids]
+
+
+def _subscriber_pks(**lookup) -> list[int]:
+    return list(
+        Subscriber.objects.filter(**lookup).values_list("pk", flat=True)[:FILTER_VALUES_MAX]
+    )
+
+
 def notifications_matching(filters: NotificationFilters) -> QuerySet[Notification]:
-    """Notifications of the scope's environment that pass ``filters``, for a keyset page.
+    """Notifications of the scope's environment that pass ``filters``, unordered.
 
     Each filter narrows an index range: the workflow, the status and the subscriber have
-    indexes that lead with them; a transactionId names one trigger (its unique index), whose
-    notifications its own unique index finds; dates bound the ``created_at`` range of any of
-    them. The channel is a condition on each notification's steps (the job index)."""
+    indexes that lead with them; subscribers (by ID, email or search) and a transactionId's
+    trigger are looked up first, so the notifications are read by their keys; dates bound the
+    ``created_at`` range of any of them. The channel is a condition on each notification's
+    steps (the job index)."""
     rows = Notification.objects.all()
-    if filters.workflow_origin_id:
-        rows = rows.filter(workflow_origin_id=filters.workflow_origin_id)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    if filters.subscriber_id:
-        subscriber = (
-            Subscriber.objects.filter(subscriber_id=filters.subscriber_id).only("pk").first()
-            if is_storable_text(filters.subscriber_id)
-            else None
-        )
-        if subscriber is None:
+    if filters.transaction_id is not None:
+        trigger_pk = _trigger_pk(filters.transaction_id)
+        if trigger_pk is None:
             return rows.none()
-        rows = rows.filter(subscriber_id=subscriber.pk)
-    if filters.transaction_id:
-        trigger = (
-            Trigger.objects.filter(transaction_id=filters.transaction_id).only("pk").first()
-            if is_storable_text(filters.transaction_id)
-            else None
-        )
-        if trigger is None:
-            return rows.none()
-        rows = rows.filter(trigger_id=trigger.pk)
+        rows = rows.filter(trigger_id=trigger_pk)
+    if filters.workflows:
+        rows = rows.filter(workflow_origin_id__in=_workflow_origins(filters.workflows))
+    for lookup, values in (
+        ("subscriber_id__in", filters.subscriber_ids),
+        ("email__in", filters.emails),
+    ):
+        if values:
+            subscribers = _subscriber_pks(**{lookup: _storable(values)})
+            if not subscribers:
+                return rows.none()
+            rows = rows.filter(subscriber_id__in=subscribers)
+    if filters.statuses:
+        rows = rows.filter(status__in=list(filters.statuses))
+    search = filters.search.strip()
+    if search and is_storable_text(search):
+        matching = subscriber_list(search=search).values_list("pk", flat=True)
+        match = Q(subscriber__in=list(matching[:FILTER_VALUES_MAX]))
+        trigger_pk = _trigger_pk(search)
+        if trigger_pk is not None:
+            match |= Q(trigger_id=trigger_pk)
+        rows = rows.filter(match)
     if filters.since:
         rows = rows.filter(created_at__gte=_start_of(filters.since))
     if filters.until:
         rows = rows.filter(created_at__lt=_start_of(filters.until + datetime.timedelta(days=1)))
-    if filters.channel:
-        steps = Job.objects.filter(notification=OuterRef("pk"), channel=filters.channel)
+    if filters.channels:
+        steps = Job.objects.filter(notification=OuterRef("pk"), channel__in=list(filters.channels))
         rows = rows.filter(Exists(steps))
     return rows
 
@@ -177,26 +259,37 @@ def notification_page(
     before: str | None = None,
     size: int | None = None,
 ) -> KeysetPage:
-    """One page of the Activity list, with each row's subscriber and transactionId."""
-    rows = (
-        notifications_matching(filters)
-        .select_related("subscriber", "trigger")
-        .only(
-            "public_id",
-            "workflow_identifier",
-            "workflow_name",
-            "channels",
-            "status",
-            "created_at",
-            "environment_id",
-            "subscriber__public_id",
-            "subscriber__subscriber_id",
-            "subscriber__environment_id",
-            "trigger__transaction_id",
-            "trigger__environment_id",
-        )
+    """One page of the Activity list: named rows (``row.workflow_name``,
+    ``row.subscriber__subscriber_id``) with each one's subscriber and transactionId, read in
+    one query. Rows rather than model instances: the list only prints them, and building 150
+    instances (each notification, its subscriber and its trigger) costs more than the query."""
+    rows = notifications_matching(filters).values_list(
+        "id",
+        "public_id",
+        "workflow_identifier",
+        "workflow_name",
+        "channels",
+        "status",
+        "created_at",
+        "subscriber__public_id",
+        "subscriber__subscriber_id",
+        "trigger__transaction_id",
+        named=True,
     )
     return keyset_page(rows, after=after, before=before, size=size or NOTIFICATIONS_PER_PAGE)
+
+
+def _with_details(notifications: QuerySet) -> QuerySet:
+    return notifications.select_related("trigger", "subscriber").prefetch_related(
+        Prefetch("jobs", queryset=Job.objects.order_by("position", "id")),
+        Prefetch("logs", queryset=ExecutionLog.objects.order_by("created_at", "id")),
+    )
+
+
+def notification_list(*, filters: NotificationFilters = NotificationFilters()) -> QuerySet:
+    """Notifications newest first, with their trigger, subscriber, jobs and execution logs (the
+    API's list, which pages it by offset)."""
+    return _with_details(notifications_matching(filters).order_by("-created_at", "-id"))
 
 
 # One notification ----------------------------------------------------------------------------
@@ -223,12 +316,11 @@ class NotificationTimeline:
 def notification_timeline(*, public_id) -> NotificationTimeline:
     """A notification with its steps, messages and execution logs, in four queries however
     many steps it has; ``Notification.DoesNotExist`` for an unknown or malformed id."""
-    try:
-        public_id = uuid.UUID(str(public_id))
-    except ValueError as malformed:
-        raise Notification.DoesNotExist("No such notification.") from malformed
+    parsed = _uuid(public_id)
+    if parsed is None:
+        raise Notification.DoesNotExist("No such notification.")
     notification = Notification.objects.select_related("subscriber", "trigger").get(
-        public_id=public_id
+        public_id=parsed
     )
     jobs = list(Job.objects.filter(notification=notification).order_by("position", "id"))
     messages = {
@@ -251,13 +343,67 @@ def notification_timeline(*, public_id) -> NotificationTimeline:
     )
 
 
+def notification_get(*, public_id) -> Notification:
+    """One notification with its details; ``Notification.DoesNotExist`` otherwise."""
+    parsed = _uuid(public_id)
+    if parsed is None:
+        raise Notification.DoesNotExist("No notification has this id.")
+    return _with_details(Notification.objects.all()).get(public_id=parsed)
+
+
+def execution_log_list(*, notification_id, subscriber_id: str | None = None) -> list[ExecutionLog]:
+    """The execution logs of a notification, in order. ``Notification.DoesNotExist`` when the
+    notification is unknown, or is not ``subscriber_id``'s."""
+    notification = Notification.objects.select_related("subscriber", "trigger").get(
+        public_id=_uuid(notification_id) or uuid.UUID(int=0)
+    )
+    if subscriber_id is not None and notification.subscriber.subscriber_id != subscriber_id:
+        raise Notification.DoesNotExist("This notification is not this subscriber's.")
+    logs = ExecutionLog.objects.filter(notification=notification).order_by("created_at", "id")
+    for log in logs:
+        log.notification = notification
+    return list(logs)
+
+
+# Messages -------------------------------------------------------------------------------------
+
+
 def message_get(*, public_id) -> Message:
     """``Message.DoesNotExist`` for an unknown or malformed id."""
-    try:
-        public_id = uuid.UUID(str(public_id))
-    except ValueError as malformed:
-        raise Message.DoesNotExist("No such message.") from malformed
-    return Message.objects.get(public_id=public_id)
+    parsed = _uuid(public_id)
+    if parsed is None:
+        raise Message.DoesNotExist("No message has this id.")
+    return Message.objects.get(public_id=parsed)
+
+
+def message_list(
+    *,
+    subscriber_id: str | None = None,
+    channel: str | None = None,
+    transaction_id: str | None = None,
+) -> QuerySet[Message]:
+    """Messages newest first, with what the API shows of each."""
+    messages = Message.objects.select_related("subscriber", "job", "notification__trigger").defer(
+        "notification__trigger__payload",
+        "notification__trigger__overrides",
+        "notification__trigger__recipients",
+        "subscriber__data",
+    )
+    if subscriber_id is not None:
+        subscriber = Subscriber.objects.filter(subscriber_id__in=_storable([subscriber_id])).first()
+        if subscriber is None:
+            return messages.none()
+        messages = messages.filter(subscriber=subscriber)
+    if channel:
+        messages = messages.filter(channel=channel)
+    if transaction_id is not None:
+        trigger_pk = _trigger_pk(transaction_id)
+        if trigger_pk is None:
+            return messages.none()
+        messages = messages.filter(
+            notification_id__in=Notification.objects.filter(trigger_id=trigger_pk).values("pk")
+        )
+    return messages.order_by("-created_at", "-id")
 
 
 # The chart of the last days ------------------------------------------------------------------
@@ -341,6 +487,54 @@ def message_daily_counts(*, days: int = CHART_DAYS, today=None) -> DailyCounts:
     return _daily_counts(
         Message.objects.all(), Message.Status.choices, kind="messages", days=days, today=today
     )
+
+
+# Statistics of the API -----------------------------------------------------------------------
+
+
+def notification_stats(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Notifications of the last 7 and the last 30 days."""
+    now = now or timezone.now()
+    recent = Notification.objects.filter(
+        created_at__gte=now - datetime.timedelta(days=30)
+    ).order_by()
+    weekly = recent.filter(created_at__gte=now - datetime.timedelta(days=7)).count()
+    return weekly, recent.count()
+
+
+@dataclass(frozen=True)
+class DayOfActivity:
+    day: str  # ISO date
+    count: int
+    workflow_origin_ids: list[uuid.UUID]
+    channels: list[str]
+
+
+def notification_graph(*, days: int, now: datetime.datetime | None = None) -> list[DayOfActivity]:
+    """Notifications per day (UTC) over the last ``days`` days, with the workflows and channels
+    of each day; days without any are left out."""
+    now = now or timezone.now()
+    days = max(1, min(days, GRAPH_DAYS_MAX))
+    since = (now - datetime.timedelta(days=days - 1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    groups = (
+        Notification.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", "workflow_origin_id", "channels")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    by_day: dict = {}
+    for day, workflow_origin_id, channels, count in groups:
+        entry = by_day.setdefault(day, [0, {}, {}])
+        entry[0] += count
+        entry[1][workflow_origin_id] = None
+        entry[2].update(dict.fromkeys(channels or []))
+    return [
+        DayOfActivity(day.isoformat(), count, list(workflows), list(channels))
+        for day, (count, workflows, channels) in sorted(by_day.items())
+    ]
 
 
 # A subscriber's in-app feed ------------------------------------------------------------------
@@ -477,11 +671,10 @@ def feeds_of(messages: list[Message]) -> dict[uuid.UUID, Feed]:
 
 def workflow_by_origin(*, origin_id) -> Workflow:
     """``Workflow.DoesNotExist`` for an unknown or malformed id."""
-    try:
-        origin_id = uuid.UUID(str(origin_id))
-    except ValueError as malformed:
-        raise Workflow.DoesNotExist("No such workflow.") from malformed
-    return Workflow.objects.get(origin_id=origin_id)
+    parsed = _uuid(origin_id)
+    if parsed is None:
+        raise Workflow.DoesNotExist("No such workflow.")
+    return Workflow.objects.get(origin_id=parsed)
 
 
 # A subscriber on the dashboard ----------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Writes of activity by the subscriber it belongs to: seen and read marks, and deletes, from
-the in-app feed of a client app. Activity itself is written by the pipeline.
+"""Writes of activity after delivery: seen and read marks, and deletes of messages, by the
+subscriber they belong to (the in-app feed of a client app) or by the environment's API key.
+Triggers are accepted in ``activity.triggers``; everything else is written by the pipeline.
 
-Each service asks the policy (``Write.RUNTIME``) with the session's actor, and touches only
-the given subscriber's in-app messages.
+Each service asks the policy (``Write.RUNTIME``) with the actor, and the marks touch only the
+given subscriber's in-app messages.
 """
 
 import uuid
@@ -47,7 +48,7 @@ def _own_in_app(subscriber: Subscriber, message_ids: list[str]) -> list[Message]
 
 
 def _mark_changes(*, seen: bool | None, read: bool | None, now) -> dict:
-    """Read implies seen; unseen implies unread."""
+    """Novu's rules: read implies seen; unseen implies unread."""
     changes = {}
     if read is True or seen is True:
         changes.update(seen=True, last_seen_at=now)
@@ -61,8 +62,13 @@ def _mark_changes(*, seen: bool | None, read: bool | None, now) -> dict:
 
 
 @transaction.atomic
-def inbox_messages_mark(
-    *, subscriber: Subscriber, message_ids: list[str], seen=None, read=None, actor
+def messages_mark(
+    *,
+    subscriber: Subscriber,
+    message_ids: list[str],
+    seen: bool | None = None,
+    read: bool | None = None,
+    actor,
 ) -> list[Message]:
     """Mark the subscriber's in-app messages seen or unseen, read or unread; returns them as
     stored now. ``MessageNotFound`` if an id is not one of theirs (nothing is marked then)."""
@@ -83,7 +89,7 @@ def inbox_messages_mark(
 
 
 @transaction.atomic
-def inbox_mark_all(
+def messages_mark_all(
     *, subscriber: Subscriber, feed_identifiers: list[str] | None, read: bool, actor
 ) -> int:
     """Mark every unread (``read``) or unseen message of the subscriber's inbox, or of the
@@ -103,9 +109,15 @@ def inbox_mark_all(
     return pending.order_by().update(**changes, updated_at=now)
 
 
+def message_delete(*, message: Message, actor) -> None:
+    """Delete a message of the environment (the API key's ``DELETE /v1/messages/{id}``)."""
+    policy.require(Write.RUNTIME, environment=message.environment, actor=actor)
+    Message.objects.filter(pk=message.pk).delete()
+
+
 @transaction.atomic
 def inbox_message_delete(*, subscriber: Subscriber, message_id: str, actor) -> None:
     """Delete one of the subscriber's in-app messages; ``MessageNotFound`` otherwise."""
     policy.require(Write.RUNTIME, environment=subscriber.environment, actor=actor)
     (message,) = _own_in_app(subscriber, [message_id])
-    Message.objects.filter(pk=message.pk).delete()
+    message_delete(message=message, actor=actor)

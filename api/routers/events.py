@@ -8,15 +8,14 @@ delivery; a workflow that is unknown or inactive is 422 ``trigger_not_active``.
 from django.http import Http404
 from ninja import Status
 
-from activity import api_selectors as selectors
-from activity import api_services as services
-from activity.api_services import (
+from activity import selectors, triggers
+from activity.models import Trigger
+from activity.triggers import (
     SubscriberRecipient,
     TopicRecipient,
     TriggerNotActive,
     TriggerRequest,
 )
-from activity.models import Trigger
 from api.api import key_router
 from api.errors import error_body
 from api.schemas.activity import (
@@ -93,7 +92,7 @@ TRIGGER_RESPONSES = {
 @router.post("/trigger", response=TRIGGER_RESPONSES, summary="Trigger a workflow")
 def trigger(request, body: TriggerIn):
     try:
-        accepted = services.trigger_accept(
+        accepted = triggers.trigger_accept(
             environment=request.environment, request=request_of(body), actor=request.api_key
         )
     except TriggerNotActive as refusal:
@@ -107,7 +106,7 @@ def trigger(request, body: TriggerIn):
     summary="Trigger up to 100 workflows; each event is acknowledged or refused on its own",
 )
 def trigger_bulk(request, body: BulkTriggerIn):
-    acknowledgements = services.triggers_accept_bulk(
+    acknowledgements = triggers.triggers_accept_bulk(
         environment=request.environment,
         requests=[request_of(event) for event in body.events],
         actor=request.api_key,
@@ -135,7 +134,7 @@ def trigger_bulk(request, body: BulkTriggerIn):
 )
 def trigger_broadcast(request, body: BroadcastIn):
     try:
-        accepted = services.trigger_accept(
+        accepted = triggers.trigger_accept(
             environment=request.environment,
             request=request_of(body),
             actor=request.api_key,
@@ -158,7 +157,7 @@ def trigger_cancel(request, transaction_id: str):
         raise Http404(
             f"No trigger with the transactionId “{transaction_id}” in {request.environment.name}."
         ) from missing
-    canceled = services.trigger_cancel(
+    canceled = triggers.trigger_cancel(
         environment=request.environment, trigger=trigger, actor=request.api_key
     )
     return {"data": canceled}

@@ -5,7 +5,7 @@ import json
 from django.http import Http404
 from ninja import Query
 
-from activity import api_selectors as selectors
+from activity import selectors
 from activity.models import ExecutionLog, Notification
 from api.api import key_router
 from api.schemas.activity import (

@@ -3,10 +3,9 @@
 from django.http import Http404
 from ninja import Query
 
-from activity import api_selectors as selectors
-from activity import api_services as services
-from activity.api_selectors import workflow_api_ids
+from activity import selectors, services
 from activity.models import Message
+from activity.selectors import workflow_api_ids
 from api.api import key_router
 from api.pagination import page_of
 from api.schemas.activity import (

@@ -6,9 +6,9 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Query
 
-from activity import api_selectors as selectors
-from activity.api_selectors import NotificationFilters, workflow_api_ids
+from activity import selectors
 from activity.models import Job, Notification
+from activity.selectors import NotificationFilters, workflow_api_ids
 from api.api import key_router
 from api.pagination import page_of
 from api.routers.execution_details import execution_detail_out

@@ -264,7 +264,7 @@ def _mark(request, message_id, *, seen, read) -> dict:
         raise ApiError(400, f"messageId: mark at most {services.MARK_AT_ONCE_MAX} at a time.")
     subscriber = request.subscriber
     try:
-        messages = services.inbox_messages_mark(
+        messages = services.messages_mark(
             subscriber=subscriber,
             message_ids=ids,
             seen=seen,
@@ -309,7 +309,7 @@ def _mark_all(request, body: MarkAllIn, *, read: bool):
     feeds = _ids(body.feedId)
     if len(feeds) > selectors.FEED_IDENTIFIERS_MAX:
         raise ApiError(400, f"feedId: name at most {selectors.FEED_IDENTIFIERS_MAX} feeds.")
-    changed = services.inbox_mark_all(
+    changed = services.messages_mark_all(
         subscriber=request.subscriber,
         feed_identifiers=feeds or None,
         read=read,

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from activity.api_selectors import FILTER_VALUES_MAX, GRAPH_DAYS_MAX
-from activity.api_services import EVENTS_PER_BULK_MAX, RECIPIENTS_MAX
 from activity.models import TRANSACTION_ID_MAX_LENGTH, WORKFLOW_IDENTIFIER_MAX_LENGTH
+from activity.selectors import FILTER_VALUES_MAX, GRAPH_DAYS_MAX
+from activity.triggers import EVENTS_PER_BULK_MAX, RECIPIENTS_MAX
 from api.schemas.common import Error, PageQuery
 from subscribers.models import (
     AVATAR_MAX_LENGTH,

@@ -103,19 +103,24 @@ def key_client():
     return key_client_for
 
 
-def run_tasks(limit: int = 10_000) -> int:
-    """Run every task that is due, as ``db_worker`` would, in this process and transaction.
-    Returns how many ran; a task that failed fails the test with its traceback."""
-    worker = Worker(
+def in_process_worker(worker_id: str = "test-worker") -> Worker:
+    """django-tasks-db's worker, to run tasks in this process and transaction."""
+    return Worker(
         queue_names=["*"],
         interval=0,
         batch=True,
         backend_name="default",
         startup_delay=False,
         max_tasks=None,
-        worker_id="test-worker",
+        worker_id=worker_id,
         excluded_queue_names=[],
     )
+
+
+def run_tasks(limit: int = 10_000) -> int:
+    """Run every task that is due, as ``db_worker`` would, in this process and transaction.
+    Returns how many ran; a task that failed fails the test with its traceback."""
+    worker = in_process_worker()
     ran = 0
     for _ in range(limit):
         with transaction.atomic():

@@ -103,3 +103,36 @@ def test_past_days_come_from_the_cache_and_today_is_counted_live(tenant):
     assert counts.total_of(today - datetime.timedelta(days=2)) == 1
     with environment_scope(tenant.production):
         assert trigger_daily_counts().total == 0
+
+
+def test_the_chart_is_drawn_once_per_distinct_counts(client, login, tenant, monkeypatch):
+    from activity.templatetags import activity as activity_tags
+
+    activity_tags._chart_markup.cache_clear()
+    drawn = []
+    real_bar_chart = activity_tags.bar_chart
+
+    def counting_bar_chart(counts, **labels):
+        drawn.append(labels["title"])
+        return real_bar_chart(counts, **labels)
+
+    monkeypatch.setattr(activity_tags, "bar_chart", counting_bar_chart)
+    notification_seed(environment=tenant.development)
+    login(tenant.viewer.user)
+    first = client.get(tenant.url(tenant.development)).content.decode()
+    again = client.get(tenant.url(tenant.development, "activity/")).content.decode()
+    assert drawn == ["Triggers", "Messages"]
+    chart = 'data-testid="activity-chart"'
+    assert (
+        first.split(chart)[1].split("</section>")[0] == again.split(chart)[1].split("</section>")[0]
+    )
+
+    # A new trigger changes today's counts: the chart is drawn again, and shows it.
+    notification_seed(environment=tenant.development, subscriber_id="grace")
+    page = client.get(tenant.url(tenant.development)).content.decode()
+    assert drawn == ["Triggers", "Messages"] * 2
+    assert "2 triggers over the last 14 days, 2 of them today" in page
+    # Another environment's chart is its own, even with the same counts.
+    production = client.get(tenant.url(tenant.production)).content.decode()
+    assert "Triggers per day and status in Production" in production
+    assert "Triggers per day and status in Development" not in production

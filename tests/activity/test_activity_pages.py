@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -47,6 +48,45 @@ def test_the_list_shows_the_environments_notifications_newest_first(
     assert "in-production" not in page and "elsewhere" not in page
     production = client.get(_activity(tenant, tenant.production)).content.decode()
     assert "in-production" in production and "second" not in production
+
+
+def test_each_row_prints_what_the_template_filters_would(client, admin, tenant):
+    """The rows' labels are made in Python (the list's hot path): the same text as the filters
+    they stand for, long and non-ASCII transaction IDs, and channels without a label included."""
+    long_id = "order-" + "é" * 30 + "-2026"
+    notification = notification_seed(
+        environment=tenant.development, subscriber_id="a<b", transaction_id=long_id
+    )
+    Notification.unscoped_across_environments.filter(pk=notification.pk).update(
+        channels=["in_app", "email", "fax<"]
+    )
+    notification.refresh_from_db()
+    response = client.get(_activity(tenant))
+    expected = Template(
+        "{% load activity %}"
+        "{% for channel in channels %}"
+        '<span class="channel channel--{{ channel }}">{{ channel|channel_label }}</span>'
+        "{% endfor %}|{{ status }}|{{ transaction|truncatechars:28 }}|"
+        "{{ created|date:'c' }}|{{ created|date:\"M j, H:i:s\" }}|{{ subscriber }}"
+    ).render(
+        Context(
+            {
+                "channels": notification.channels,
+                "status": notification.get_status_display(),
+                "transaction": long_id,
+                "created": notification.created_at,
+                "subscriber": "a<b",
+            }
+        )
+    )
+    channels, status, transaction, created_iso, created, subscriber = expected.split("|")
+    row = response.content.decode().split('data-testid="notification-row">')[1].split("</tr>")[0]
+    assert f'<span class="channel-list">{channels}</span>' in row
+    assert f">{status}</span>" in row
+    assert f'<code class="small">{transaction}</code>' in row and "…" in transaction
+    assert f'<span title="{created_iso}">{created}</span>' in row
+    assert f"<code>{subscriber}</code>" in row and "a&lt;b" in subscriber
+    assert "fax&lt;" in channels
 
 
 def test_an_empty_environment_says_where_activity_comes_from(client, admin, tenant):
@@ -176,16 +216,16 @@ def test_keyset_pages_walk_forward_and_back(client, admin, tenant, monkeypatch):
         response = client.get(url)
         page = response.context["page"]
         pages.append(response)
-        seen += [row.pk for row in page.rows]
+        seen += [row.id for row in page.rows]
         next_url = response.context["next_url"]
         url = _activity(tenant) + next_url if next_url else None
-    assert seen == [row.pk for row in ordered]
+    assert seen == [row.id for row in ordered]
     assert len(pages) == 3
     last = pages[-1]
     back = client.get(_activity(tenant) + last.context["previous_url"])
-    assert [row.pk for row in back.context["page"].rows] == [row.pk for row in ordered[4:8]]
+    assert [row.id for row in back.context["page"].rows] == [row.id for row in ordered[4:8]]
     first = client.get(_activity(tenant) + back.context["previous_url"])
-    assert [row.pk for row in first.context["page"].rows] == [row.pk for row in ordered[:4]]
+    assert [row.id for row in first.context["page"].rows] == [row.id for row in ordered[:4]]
     assert first.context["previous_url"] is None
     assert 'rel="next">Older' in pages[0].content.decode()
 
@@ -201,10 +241,10 @@ def test_the_thousandth_page_costs_the_queries_of_the_first(
     cursor = selectors.cursor_of(ordered[2996])  # the last row of page 999
     with django_assert_num_queries(len(first_page)):
         thousandth = client.get(_activity(tenant), {"after": cursor})
-    assert [row.pk for row in thousandth.context["page"].rows] == [
-        row.pk for row in ordered[2997:3000]
+    assert [row.id for row in thousandth.context["page"].rows] == [
+        row.id for row in ordered[2997:3000]
     ]
-    assert [row.pk for row in first.context["page"].rows] == [row.pk for row in ordered[:3]]
+    assert [row.id for row in first.context["page"].rows] == [row.id for row in ordered[:3]]
     listing = [
         query["sql"].upper()
         for query in first_page.captured_queries
@@ -315,6 +355,22 @@ def test_the_subscriber_page_previews_their_feed_and_notifications(
     assert page.count('data-testid="feed-item"') == 2
     assert f"activity/{latest.public_id}/" in page
     assert "?subscriber=ada" in page
+
+
+def test_the_subscriber_page_says_when_each_message_came(client, admin, tenant):
+    notification_seed(environment=tenant.development, in_app_content="Just sent")
+    earlier = notification_seed(environment=tenant.development, in_app_content="Hours ago")
+    two_hours_ago = timezone.now() - datetime.timedelta(hours=2, seconds=5)
+    Message.unscoped_across_environments.filter(content="Hours ago").update(
+        created_at=two_hours_ago
+    )
+    response = client.get(_activity(tenant, path=f"subscribers/{earlier.subscriber.public_id}/"))
+    items = re.findall(
+        r'data-testid="feed-item">.*?inbox-preview__body">([^<]*)<.*?title="[^"]*">([^<]*)<',
+        response.content.decode(),
+        re.DOTALL,
+    )
+    assert items == [("Just sent", "just now"), ("Hours ago", "2\xa0hours ago")]
 
 
 def test_a_subscriber_of_another_environment_is_404(client, admin, tenant, other_tenant):

@@ -11,14 +11,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from activity import delivery, pipeline, recovery
 from activity.delivery import DeliveryResult
 from activity.models import ExecutionLog, Job, Message, Notification, Trigger
 from activity.tasks import trigger_expand_task
-from tests.activity.conftest import in_app_workflow, run_tasks, scoped
+from tests.activity.conftest import in_app_workflow, in_process_worker, run_tasks, scoped
 from tests.factories import StepFactory, WorkflowFactory
 from workflows.models import Channel
 
@@ -105,16 +104,7 @@ def test_a_crash_inside_the_delivery_transaction_rolls_it_back_and_it_is_retried
     monkeypatch.setattr(pipeline, "_result_apply", crash_after_storing)
     task_row = DBTaskResult.objects.ready().first()
     task_row.claim("worker")
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="worker",
-        excluded_queue_names=[],
-    ).run_task(task_row)
+    in_process_worker("worker").run_task(task_row)
     task_row.refresh_from_db()
     assert task_row.status == "FAILED"
     with scoped(tenant.development):
@@ -188,16 +178,7 @@ def always_fail_delivering(monkeypatch):
         raise ValueError("poison")
 
     monkeypatch.setattr(pipeline, "notifications_deliver", always_raises)
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="worker",
-        excluded_queue_names=[],
-    )
+    worker = in_process_worker("worker")
     for _attempt in range(recovery.TASK_ATTEMPTS_MAX):
         task_row = DBTaskResult.objects.filter(status="READY").first()
         task_row.claim("worker")

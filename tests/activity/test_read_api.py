@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from activity import api_services as services
+from activity import services
 from activity.models import Message, Notification
+from environments.models import ApiKey
 from tests.activity.conftest import in_app_workflow, run_tasks, scoped
 from tests.factories import StepFactory, SubscriberFactory, WorkflowFactory
 from workflows.models import Channel
@@ -109,40 +110,40 @@ def test_marking_messages_follows_novus_rules(api, tenant):
         ada = Message.objects.filter(subscriber__subscriber_id="ada", channel="in_app")
         bob = Message.objects.get(subscriber__subscriber_id="bob")
         first = ada.first()
-        api_key = tenant.development  # the environment; the actor is an API key of it
-        from environments.models import ApiKey
-
+        subscriber = first.subscriber
         key = ApiKey.objects.get()
-        marked = services.messages_mark(
-            environment=api_key, message_ids=[first.public_id, "junk"], read=True, actor=key
+        (marked,) = services.messages_mark(
+            subscriber=subscriber, message_ids=[first.public_id], read=True, actor=key
         )
         first.refresh_from_db()
-        assert marked == 1
         assert (first.read, first.seen) == (True, True)  # read implies seen
+        assert (marked.read, marked.seen) == (True, True)
         assert first.last_read_at is not None and first.last_seen_at is not None
         services.messages_mark(
-            environment=api_key, message_ids=[first.public_id], seen=False, actor=key
+            subscriber=subscriber, message_ids=[first.public_id], seen=False, actor=key
         )
         first.refresh_from_db()
         assert (first.read, first.seen) == (False, False)  # unseen implies unread
-        # A subscriber marks only their own messages.
-        assert (
-            services.messages_mark(
-                environment=api_key,
-                message_ids=[bob.public_id],
-                seen=True,
-                subscriber=first.subscriber,
-                actor=key,
-            )
-            == 0
-        )
+        # A subscriber marks only their own messages; an id of another's, or one that is not
+        # an id, marks nothing at all.
+        for stranger in (bob.public_id, "junk"):
+            with pytest.raises(services.MessageNotFound):
+                services.messages_mark(
+                    subscriber=subscriber,
+                    message_ids=[first.public_id, stranger],
+                    seen=True,
+                    actor=key,
+                )
+        assert not Message.objects.filter(seen=True).exists()
         assert (
             services.messages_mark_all(
-                environment=api_key, subscriber=first.subscriber, seen=True, actor=key
+                subscriber=subscriber, feed_identifiers=None, read=False, actor=key
             )
             == ada.count()
         )
         assert not ada.filter(seen=False).exists()
+        bob.refresh_from_db()
+        assert not bob.seen
 
 
 def test_notifications_come_with_template_subscriber_jobs_and_details(api, tenant):
@@ -253,7 +254,7 @@ def test_graph_stats_count_per_day(api, tenant):
     assert sorted(days[1]["channels"]) == ["in_app", "sms"]
     assert len(days[1]["templates"]) == 2
     assert api.get("/notifications/graph/stats", {"days": 0}).status_code == 400
-    assert api.get("/notifications/graph/stats", {"days": 91}).status_code == 400
+    assert api.get("/notifications/graph/stats", {"days": 33}).status_code == 400
 
 
 def test_execution_details_of_a_notification_in_order(api, tenant):

@@ -1,4 +1,4 @@
-"""Writes of activity: accepting triggers, canceling them, deleting and marking messages.
+"""Accepting triggers and canceling them.
 
 A trigger is accepted in two statements, in one transaction: the ``Trigger`` row and the task
 that expands it. Everything else (subscribers, notifications, rendering, delivery) happens in
@@ -25,7 +25,6 @@ from activity.models import (
     ExecutionLog,
     FanOut,
     Job,
-    Message,
     Notification,
     Trigger,
 )
@@ -39,7 +38,7 @@ from subscribers.models import (
     validate_topic_key,
 )
 from subscribers.services import SubscriberProfile, conflict, subscriber_id_problem
-from workflows.models import Channel, Feed, Workflow
+from workflows.models import Workflow
 
 # Recipients one request may name: subscriber IDs and topics (which fan out in the pipeline).
 RECIPIENTS_MAX = 100
@@ -365,90 +364,3 @@ def trigger_cancel(*, environment: Environment, trigger: Trigger, actor) -> bool
         raw={"jobs": jobs, "fanOuts": fan_outs, "beforeExpansion": expansion},
     )
     return canceled
-
-
-# Messages -------------------------------------------------------------------------------------
-
-MESSAGES_PER_MARK_MAX = 100
-
-
-def _uuids(values) -> list[uuid.UUID]:
-    """The values that are UUIDs; anything else names no message."""
-    parsed = []
-    for value in values:
-        try:
-            parsed.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return parsed
-
-
-def message_delete(*, message: Message, actor) -> None:
-    policy.require(Write.RUNTIME, environment=message.environment, actor=actor)
-    Message.objects.filter(pk=message.pk).delete()
-
-
-def _marks(*, seen: bool | None, read: bool | None, now) -> dict:
-    """Novu's rules: read implies seen; unseen implies unread."""
-    if read:
-        seen = True
-    if seen is False:
-        read = False
-    changes: dict = {"updated_at": now}
-    if seen is not None:
-        changes["seen"] = seen
-        if seen:
-            changes["last_seen_at"] = now
-    if read is not None:
-        changes["read"] = read
-        if read:
-            changes["last_read_at"] = now
-    return changes
-
-
-def messages_mark(
-    *,
-    environment: Environment,
-    message_ids: list,
-    seen: bool | None = None,
-    read: bool | None = None,
-    subscriber: Subscriber | None = None,
-    actor,
-) -> int:
-    """Mark messages (by public id) seen or unseen, read or unread; only a ``subscriber``'s
-    own when one is given (the in-app feed). Returns how many were marked."""
-    policy.require(Write.RUNTIME, environment=environment, actor=actor)
-    if seen is None and read is None:
-        raise ValidationError("Say what to mark: seen, read, or both.")
-    if len(message_ids) > MESSAGES_PER_MARK_MAX:
-        raise ValidationError(
-            {"messageId": f"Mark at most {MESSAGES_PER_MARK_MAX} messages at a time."}
-        )
-    messages = Message.objects.filter(public_id__in=_uuids(message_ids))
-    if subscriber is not None:
-        messages = messages.filter(subscriber=subscriber)
-    return messages.update(**_marks(seen=seen, read=read, now=timezone.now()))
-
-
-def messages_mark_all(
-    *,
-    environment: Environment,
-    subscriber: Subscriber,
-    feed_identifiers: list[str] | None = None,
-    seen: bool | None = None,
-    read: bool | None = None,
-    actor,
-) -> int:
-    """Mark every in-app message of ``subscriber`` (in the given feeds) seen or read."""
-    policy.require(Write.RUNTIME, environment=environment, actor=actor)
-    if seen is None and read is None:
-        raise ValidationError("Say what to mark: seen, read, or both.")
-    messages = Message.objects.filter(subscriber=subscriber, channel=Channel.IN_APP)
-    if feed_identifiers:
-        feeds = Feed.objects.filter(identifier__in=feed_identifiers[:MESSAGES_PER_MARK_MAX])
-        messages = messages.filter(feed_origin_id__in=feeds.values("origin_id"))
-    if read:
-        messages = messages.filter(read=False)
-    elif seen:
-        messages = messages.filter(seen=False)
-    return messages.update(**_marks(seen=seen, read=read, now=timezone.now()))
