@@ -1,16 +1,12 @@
-import json
-from dataclasses import dataclass
-
 import pytest
 from django.core.cache import cache
 from django.db import transaction
-from django.test import Client
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from environments.keys import generate_secret
 from environments.scoping import environment_scope
-from tests.factories import ApiKeyFactory, StepFactory, WorkflowFactory
+from tests.api_clients import ApiClient, api_client_for
+from tests.factories import StepFactory, WorkflowFactory
 from workflows.models import Channel
 
 
@@ -63,39 +59,8 @@ def no_background_recovery(settings):
     settings.ACTIVITY_RECOVERY_SECONDS = 0
 
 
-@dataclass
-class KeyClient:
-    """The API as a backend sees it: every request carries one environment's secret key."""
-
-    secret: str
-    client: Client
-    environment: object
-
-    def _headers(self) -> dict:
-        return {"HTTP_AUTHORIZATION": f"ApiKey {self.secret}"}
-
-    def get(self, path: str, params=None):
-        return self.client.get(f"/v1{path}", params or {}, **self._headers())
-
-    def delete(self, path: str):
-        return self.client.delete(f"/v1{path}", **self._headers())
-
-    def post(self, path: str, body=None):
-        return self.client.post(
-            f"/v1{path}",
-            data=body if isinstance(body, str | bytes) else json.dumps(body or {}),
-            content_type="application/json",
-            **self._headers(),
-        )
-
-    def trigger(self, name: str, to, **fields):
-        return self.post("/events/trigger", {"name": name, "to": to, **fields})
-
-
-def key_client_for(environment) -> KeyClient:
-    secret = generate_secret()
-    ApiKeyFactory(environment=environment, secret=secret)
-    return KeyClient(secret=secret, client=Client(), environment=environment)
+def key_client_for(environment) -> ApiClient:
+    return api_client_for(environment)
 
 
 @pytest.fixture

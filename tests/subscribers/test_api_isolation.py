@@ -18,23 +18,23 @@ from tests.subscribers.conftest import error_of
 
 # Routes that name Development's subscriber "ada" or topic "news", with a body where needed.
 ROUTES_BY_ID = [
-    ("get", "/v1/subscribers/ada", None),
-    ("put", "/v1/subscribers/ada", {"firstName": "Mallory"}),
-    ("delete", "/v1/subscribers/ada", None),
-    ("get", "/v1/subscribers/ada/preferences", None),
+    ("get", "/subscribers/ada", None),
+    ("put", "/subscribers/ada", {"firstName": "Mallory"}),
+    ("delete", "/subscribers/ada", None),
+    ("get", "/subscribers/ada/preferences", None),
     (
         "patch",
-        "/v1/subscribers/ada/preferences/00000000-0000-4000-8000-000000000000",
+        "/subscribers/ada/preferences/00000000-0000-4000-8000-000000000000",
         {"enabled": False},
     ),
-    ("put", "/v1/subscribers/ada/credentials", {"providerId": "slack"}),
-    ("delete", "/v1/subscribers/ada/credentials/slack", None),
-    ("get", "/v1/topics/news", None),
-    ("patch", "/v1/topics/news", {"name": "Mallory"}),
-    ("delete", "/v1/topics/news", None),
-    ("post", "/v1/topics/news/subscribers", {"subscribers": ["ada"]}),
-    ("post", "/v1/topics/news/subscribers/removal", {"subscribers": ["ada"]}),
-    ("get", "/v1/topics/news/subscribers/ada", None),
+    ("put", "/subscribers/ada/credentials", {"providerId": "slack"}),
+    ("delete", "/subscribers/ada/credentials/slack", None),
+    ("get", "/topics/news", None),
+    ("patch", "/topics/news", {"name": "Mallory"}),
+    ("delete", "/topics/news", None),
+    ("post", "/topics/news/subscribers", {"subscribers": ["ada"]}),
+    ("post", "/topics/news/subscribers/removal", {"subscribers": ["ada"]}),
+    ("get", "/topics/news/subscribers/ada", None),
 ]
 
 
@@ -72,17 +72,17 @@ def test_ids_of_another_environment_are_404(
 
 
 def test_lists_show_nothing_of_another_environment(tenant, development_data, foreign_api):
-    assert foreign_api.get("/v1/subscribers").json()["data"] == []
-    topics = foreign_api.get("/v1/topics").json()
+    assert foreign_api.get("/subscribers").json()["data"] == []
+    topics = foreign_api.get("/topics").json()
     assert (topics["data"], topics["totalCount"]) == ([], 0)
 
 
 def test_the_same_ids_elsewhere_are_other_rows(tenant, development_data, foreign_api):
-    assert foreign_api.post("/v1/subscribers", {"subscriberId": "ada"}).status_code == 201
-    assert foreign_api.post("/v1/topics", {"key": "news", "name": "Theirs"}).status_code == 201
-    added = foreign_api.post("/v1/topics/news/subscribers", {"subscribers": ["ada"]})
+    assert foreign_api.post("/subscribers", {"subscriberId": "ada"}).status_code == 201
+    assert foreign_api.post("/topics", {"key": "news", "name": "Theirs"}).status_code == 201
+    added = foreign_api.post("/topics/news/subscribers", {"subscribers": ["ada"]})
     assert added.json()["data"]["succeeded"] == ["ada"]
-    bulk = foreign_api.post("/v1/subscribers/bulk", {"subscribers": [{"subscriberId": "ada"}]})
+    bulk = foreign_api.post("/subscribers/bulk", {"subscribers": [{"subscriberId": "ada"}]})
     assert bulk.json()["data"]["updated"] == [{"subscriberId": "ada"}]
     assert Subscriber.unscoped_across_environments.filter(subscriber_id="ada").count() == 2
     development_is_untouched(tenant)

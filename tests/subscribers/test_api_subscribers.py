@@ -12,14 +12,14 @@ from tests.factories import (
     SubscriberPreferenceFactory,
     WorkflowFactory,
 )
-from tests.subscribers.conftest import ISO_8601, error_of, requires_workflow_public_id
+from tests.subscribers.conftest import ISO_8601, error_of
 
 # Identify --------------------------------------------------------------------------------------
 
 
 def test_identify_creates_a_subscriber_in_novus_shape(tenant, development_api):
     response = development_api.post(
-        "/v1/subscribers",
+        "/subscribers",
         {
             "subscriberId": "ada",
             "email": "ada@example.com",
@@ -58,10 +58,10 @@ def test_identify_creates_a_subscriber_in_novus_shape(tenant, development_api):
 
 def test_identify_again_updates_the_same_subscriber(development_api):
     created = development_api.post(
-        "/v1/subscribers", {"subscriberId": "ada", "email": "ada@example.com"}
+        "/subscribers", {"subscriberId": "ada", "email": "ada@example.com"}
     ).json()["data"]
     response = development_api.post(
-        "/v1/subscribers", {"subscriberId": "ada", "firstName": "Ada", "email": None}
+        "/subscribers", {"subscriberId": "ada", "firstName": "Ada", "email": None}
     )
     assert response.status_code == 201
     updated = response.json()["data"]
@@ -72,7 +72,7 @@ def test_identify_again_updates_the_same_subscriber(development_api):
 
 def test_identify_sets_channels_given_with_the_profile(development_api):
     response = development_api.post(
-        "/v1/subscribers",
+        "/subscribers",
         {
             "subscriberId": "ada",
             "channels": [
@@ -116,18 +116,18 @@ def test_identify_sets_channels_given_with_the_profile(development_api):
     ],
 )
 def test_identify_refuses_invalid_bodies_naming_the_field(development_api, body, field):
-    message = error_of(development_api.post("/v1/subscribers", body), 400)
+    message = error_of(development_api.post("/subscribers", body), 400)
     assert field in message
     assert not Subscriber.unscoped_across_environments.exists()
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[" * 5000 + "]" * 5000, '"a string"', "null"])
 def test_bodies_that_are_not_objects_are_400(development_api, raw):
-    error_of(development_api.post("/v1/subscribers", raw), 400)
+    error_of(development_api.post("/subscribers", raw), 400)
 
 
 def test_an_api_key_writes_subscribers_in_production(tenant, production_api):
-    response = production_api.post("/v1/subscribers", {"subscriberId": "ada"})
+    response = production_api.post("/subscribers", {"subscriberId": "ada"})
     assert response.status_code == 201
     assert Subscriber.unscoped_across_environments.get().environment == tenant.production
 
@@ -138,8 +138,8 @@ def test_an_api_key_writes_subscribers_in_production(tenant, production_api):
 def test_list_pages_newest_first_without_counting(tenant, development_api):
     made = [SubscriberFactory(environment=tenant.development) for _ in range(3)]
     SubscriberFactory(environment=tenant.production)
-    first = development_api.get("/v1/subscribers", page=0, limit=2).json()
-    second = development_api.get("/v1/subscribers", page=1, limit=2).json()
+    first = development_api.get("/subscribers", page=0, limit=2).json()
+    second = development_api.get("/subscribers", page=1, limit=2).json()
     assert (first["page"], first["pageSize"], first["hasMore"]) == (0, 2, True)
     assert (second["page"], second["hasMore"]) == (1, False)
     listed = [item["subscriberId"] for item in first["data"] + second["data"]]
@@ -153,7 +153,7 @@ def test_list_carries_channels_in_a_fixed_number_of_queries(
     for _ in range(10):
         SubscriberCredentialFactory(subscriber=SubscriberFactory(environment=tenant.development))
     with django_assert_max_num_queries(8):
-        body = development_api.get("/v1/subscribers", limit=10).json()
+        body = development_api.get("/subscribers", limit=10).json()
     assert all(len(item["channels"]) == 1 for item in body["data"])
 
 
@@ -162,7 +162,7 @@ def test_list_carries_channels_in_a_fixed_number_of_queries(
     [({"limit": 101}, "limit"), ({"limit": 0}, "limit"), ({"page": -1}, "page")],
 )
 def test_list_refuses_pages_out_of_bounds(development_api, params, field):
-    assert field in error_of(development_api.get("/v1/subscribers", **params), 400)
+    assert field in error_of(development_api.get("/subscribers", **params), 400)
 
 
 # Get, update, delete ---------------------------------------------------------------------------
@@ -171,10 +171,10 @@ def test_list_refuses_pages_out_of_bounds(development_api, params, field):
 def test_get_returns_the_subscriber_or_404(tenant, development_api):
     subscriber = SubscriberFactory(environment=tenant.development, subscriber_id="ada:1")
     SubscriberCredentialFactory(subscriber=subscriber, provider_id="discord")
-    body = development_api.get("/v1/subscribers/ada:1").json()["data"]
+    body = development_api.get("/subscribers/ada:1").json()["data"]
     assert (body["_id"], body["subscriberId"]) == (str(subscriber.public_id), "ada:1")
     assert [channel["providerId"] for channel in body["channels"]] == ["discord"]
-    assert "was not found" in error_of(development_api.get("/v1/subscribers/nobody"), 404)
+    assert "was not found" in error_of(development_api.get("/subscribers/nobody"), 404)
 
 
 def test_put_updates_the_fields_given(tenant, development_api):
@@ -182,7 +182,7 @@ def test_put_updates_the_fields_given(tenant, development_api):
         environment=tenant.development, subscriber_id="ada", first_name="Ada", email="a@x.example"
     )
     response = development_api.put(
-        "/v1/subscribers/ada",
+        "/subscribers/ada",
         {"subscriberId": "ignored", "lastName": "Lovelace", "email": None, "phone": ""},
     )
     assert response.status_code == 200
@@ -198,18 +198,18 @@ def test_put_updates_the_fields_given(tenant, development_api):
 def test_put_refuses_invalid_values_and_unknown_subscribers(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     assert "locale" in error_of(
-        development_api.put("/v1/subscribers/ada", {"locale": "not a locale"}), 400
+        development_api.put("/subscribers/ada", {"locale": "not a locale"}), 400
     )
-    error_of(development_api.put("/v1/subscribers/nobody", {"firstName": "X"}), 404)
+    error_of(development_api.put("/subscribers/nobody", {"firstName": "X"}), 404)
 
 
 def test_delete_acknowledges_then_the_subscriber_is_gone(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
-    response = development_api.delete("/v1/subscribers/ada")
+    response = development_api.delete("/subscribers/ada")
     assert response.status_code == 200
     assert response.json() == {"data": {"acknowledged": True, "status": "deleted"}}
-    error_of(development_api.get("/v1/subscribers/ada"), 404)
-    error_of(development_api.delete("/v1/subscribers/ada"), 404)
+    error_of(development_api.get("/subscribers/ada"), 404)
+    error_of(development_api.delete("/subscribers/ada"), 404)
 
 
 # Bulk ------------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_delete_acknowledges_then_the_subscriber_is_gone(tenant, development_api
 def test_bulk_reports_each_subscriber(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="old")
     response = development_api.post(
-        "/v1/subscribers/bulk",
+        "/subscribers/bulk",
         {
             "subscribers": [
                 {"subscriberId": "new", "firstName": "New"},
@@ -240,7 +240,7 @@ def test_bulk_reports_each_subscriber(tenant, development_api):
 @pytest.mark.parametrize("count", [0, 501])
 def test_bulk_takes_1_to_500(development_api, count):
     body = {"subscribers": [{"subscriberId": f"s{n}"} for n in range(count)]}
-    assert "subscribers" in error_of(development_api.post("/v1/subscribers/bulk", body), 400)
+    assert "subscribers" in error_of(development_api.post("/subscribers/bulk", body), 400)
     assert not Subscriber.unscoped_across_environments.exists()
 
 
@@ -248,23 +248,22 @@ def test_bulk_takes_1_to_500(development_api, count):
 
 
 def test_preferences_of_an_unknown_subscriber_are_404(development_api):
-    error_of(development_api.get("/v1/subscribers/nobody/preferences"), 404)
+    error_of(development_api.get("/subscribers/nobody/preferences"), 404)
 
 
 def test_preferences_of_an_environment_without_workflows_are_empty(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
-    response = development_api.get("/v1/subscribers/ada/preferences")
+    response = development_api.get("/subscribers/ada/preferences")
     assert response.status_code == 200
     assert response.json() == {"data": []}
 
 
-@requires_workflow_public_id
 def test_preferences_list_each_workflow_in_novus_shape(tenant, development_api):
     subscriber = SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     digest = WorkflowFactory(environment=tenant.development, name="Digest")
     WorkflowFactory(environment=tenant.development, name="Reset", critical=True)
     SubscriberPreferenceFactory(subscriber=subscriber, workflow=digest, sms=False)
-    body = development_api.get("/v1/subscribers/ada/preferences").json()["data"]
+    body = development_api.get("/subscribers/ada/preferences").json()["data"]
     assert body[0] == {
         "template": {"_id": str(digest.public_id), "name": "Digest", "critical": False},
         "preference": {
@@ -276,11 +275,10 @@ def test_preferences_list_each_workflow_in_novus_shape(tenant, development_api):
     assert body[1]["preference"]["enabled"] is True
 
 
-@requires_workflow_public_id
 def test_patch_a_channel_and_then_the_whole_workflow(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     workflow = WorkflowFactory(environment=tenant.development, name="Digest")
-    path = f"/v1/subscribers/ada/preferences/{workflow.public_id}"
+    path = f"/subscribers/ada/preferences/{workflow.public_id}"
     response = development_api.patch(path, {"channel": {"type": "email", "enabled": False}})
     assert response.status_code == 200
     assert response.json()["data"]["preference"]["channels"]["email"] is False
@@ -293,21 +291,20 @@ def test_patch_a_channel_and_then_the_whole_workflow(tenant, development_api):
     assert (stored.enabled, stored.email) == (False, False)
 
 
-@requires_workflow_public_id
 def test_patch_refuses_critical_workflows_and_empty_changes(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     critical = WorkflowFactory(environment=tenant.development, critical=True)
     plain = WorkflowFactory(environment=tenant.development)
     message = error_of(
         development_api.patch(
-            f"/v1/subscribers/ada/preferences/{critical.public_id}", {"enabled": False}
+            f"/subscribers/ada/preferences/{critical.public_id}", {"enabled": False}
         ),
         400,
     )
     assert "critical" in message
-    error_of(development_api.patch(f"/v1/subscribers/ada/preferences/{plain.public_id}", {}), 400)
+    error_of(development_api.patch(f"/subscribers/ada/preferences/{plain.public_id}", {}), 400)
     error_of(
-        development_api.patch(f"/v1/subscribers/ada/preferences/{uuid.uuid4()}", {"enabled": True}),
+        development_api.patch(f"/subscribers/ada/preferences/{uuid.uuid4()}", {"enabled": True}),
         404,
     )
     assert not SubscriberPreference.unscoped_across_environments.exists()
@@ -315,11 +312,11 @@ def test_patch_refuses_critical_workflows_and_empty_changes(tenant, development_
 
 def test_patch_answers_404_and_400_before_any_workflow_is_read(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
-    error_of(development_api.patch("/v1/subscribers/nobody/preferences/x", {"enabled": True}), 404)
-    error_of(development_api.patch("/v1/subscribers/ada/preferences/42", {"enabled": True}), 404)
+    error_of(development_api.patch("/subscribers/nobody/preferences/x", {"enabled": True}), 404)
+    error_of(development_api.patch("/subscribers/ada/preferences/42", {"enabled": True}), 404)
     message = error_of(
         development_api.patch(
-            "/v1/subscribers/ada/preferences/42", {"channel": {"type": "fax", "enabled": True}}
+            "/subscribers/ada/preferences/42", {"channel": {"type": "fax", "enabled": True}}
         ),
         400,
     )
@@ -332,7 +329,7 @@ def test_patch_answers_404_and_400_before_any_workflow_is_read(tenant, developme
 def test_put_credentials_returns_the_subscriber_with_its_channels(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     response = development_api.put(
-        "/v1/subscribers/ada/credentials",
+        "/subscribers/ada/credentials",
         {
             "providerId": "fcm",
             "credentials": {"deviceTokens": ["t1", "t2"]},
@@ -361,23 +358,23 @@ def test_put_credentials_returns_the_subscriber_with_its_channels(tenant, develo
 )
 def test_put_credentials_refuses_invalid_bodies(tenant, development_api, body, field):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
-    assert field in error_of(development_api.put("/v1/subscribers/ada/credentials", body), 400)
+    assert field in error_of(development_api.put("/subscribers/ada/credentials", body), 400)
     assert not SubscriberCredential.unscoped_across_environments.exists()
 
 
 def test_credentials_of_an_unknown_subscriber_are_404(development_api):
-    error_of(development_api.put("/v1/subscribers/x/credentials", {"providerId": "slack"}), 404)
-    error_of(development_api.delete("/v1/subscribers/x/credentials/slack"), 404)
+    error_of(development_api.put("/subscribers/x/credentials", {"providerId": "slack"}), 404)
+    error_of(development_api.delete("/subscribers/x/credentials/slack"), 404)
 
 
 def test_delete_credentials_is_204_and_refuses_unknown_providers(tenant, development_api):
     subscriber = SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     SubscriberCredentialFactory(subscriber=subscriber, provider_id="slack")
-    response = development_api.delete("/v1/subscribers/ada/credentials/slack")
+    response = development_api.delete("/subscribers/ada/credentials/slack")
     assert (response.status_code, response.content) == (204, b"")
     assert not SubscriberCredential.unscoped_across_environments.exists()
     assert "providerId" in error_of(
-        development_api.delete("/v1/subscribers/ada/credentials/pigeon"), 400
+        development_api.delete("/subscribers/ada/credentials/pigeon"), 400
     )
 
 
@@ -386,6 +383,6 @@ def test_delete_credentials_is_204_and_refuses_unknown_providers(tenant, develop
 
 def test_ids_with_nul_are_404_not_a_server_error(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
-    error_of(development_api.get("/v1/subscribers/ada%00"), 404)
+    error_of(development_api.get("/subscribers/ada%00"), 404)
     body = json.dumps({"subscriberId": "ada\u0000"})
-    assert "subscriberId" in error_of(development_api.post("/v1/subscribers", body), 400)
+    assert "subscriberId" in error_of(development_api.post("/subscribers", body), 400)

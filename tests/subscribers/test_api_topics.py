@@ -8,7 +8,7 @@ from tests.subscribers.conftest import ISO_8601, error_of
 
 
 def test_create_answers_201_with_the_topic(tenant, development_api):
-    response = development_api.post("/v1/topics", {"key": "product:news", "name": "News"})
+    response = development_api.post("/topics", {"key": "product:news", "name": "News"})
     assert response.status_code == 201
     topic = response.json()["data"]
     stored = Topic.unscoped_across_environments.get()
@@ -27,8 +27,8 @@ def test_create_answers_201_with_the_topic(tenant, development_api):
 
 def test_a_duplicate_key_is_409_but_another_environment_may_use_it(tenant, development_api):
     TopicFactory(environment=tenant.production, key="news")
-    assert development_api.post("/v1/topics", {"key": "news", "name": "A"}).status_code == 201
-    message = error_of(development_api.post("/v1/topics", {"key": "news", "name": "B"}), 409)
+    assert development_api.post("/topics", {"key": "news", "name": "A"}).status_code == 201
+    message = error_of(development_api.post("/topics", {"key": "news", "name": "B"}), 409)
     assert "already has a topic" in message
     assert Topic.unscoped_across_environments.filter(environment=tenant.development).count() == 1
 
@@ -46,7 +46,7 @@ def test_a_duplicate_key_is_409_but_another_environment_may_use_it(tenant, devel
     ],
 )
 def test_create_refuses_invalid_bodies_naming_the_field(development_api, body, field):
-    assert field in error_of(development_api.post("/v1/topics", body), 400)
+    assert field in error_of(development_api.post("/topics", body), 400)
     assert not Topic.unscoped_across_environments.exists()
 
 
@@ -58,17 +58,17 @@ def test_list_pages_by_key_with_a_total_and_first_members(tenant, development_ap
         topic=Topic.unscoped_across_environments.get(key="a"),
         subscriber=SubscriberFactory(environment=tenant.development, subscriber_id="ada"),
     )
-    body = development_api.get("/v1/topics", page=0, limit=2).json()
+    body = development_api.get("/topics", page=0, limit=2).json()
     assert (body["page"], body["pageSize"], body["totalCount"], body["hasMore"]) == (0, 2, 3, True)
     assert [(topic["key"], topic["subscribers"]) for topic in body["data"]] == [
         ("a", ["ada"]),
         ("b", []),
     ]
-    assert [
-        t["key"] for t in development_api.get("/v1/topics", page=1, limit=2).json()["data"]
-    ] == ["c"]
-    assert [t["key"] for t in development_api.get("/v1/topics", key="b").json()["data"]] == ["b"]
-    assert "limit" in error_of(development_api.get("/v1/topics", limit=500), 400)
+    assert [t["key"] for t in development_api.get("/topics", page=1, limit=2).json()["data"]] == [
+        "c"
+    ]
+    assert [t["key"] for t in development_api.get("/topics", key="b").json()["data"]] == ["b"]
+    assert "limit" in error_of(development_api.get("/topics", limit=500), 400)
 
 
 def test_get_rename_and_their_404s(tenant, development_api):
@@ -77,17 +77,17 @@ def test_get_rename_and_their_404s(tenant, development_api):
         topic=topic,
         subscriber=SubscriberFactory(environment=tenant.development, subscriber_id="ada"),
     )
-    got = development_api.get("/v1/topics/news").json()["data"]
+    got = development_api.get("/topics/news").json()["data"]
     assert (got["_id"], got["subscribers"]) == (str(topic.public_id), ["ada"])
-    renamed = development_api.patch("/v1/topics/news", {"name": "Product news"})
+    renamed = development_api.patch("/topics/news", {"name": "Product news"})
     assert renamed.status_code == 200
     assert (renamed.json()["data"]["key"], renamed.json()["data"]["name"]) == (
         "news",
         "Product news",
     )
-    assert "name" in error_of(development_api.patch("/v1/topics/news", {"name": ""}), 400)
-    error_of(development_api.get("/v1/topics/nothing"), 404)
-    error_of(development_api.patch("/v1/topics/nothing", {"name": "X"}), 404)
+    assert "name" in error_of(development_api.patch("/topics/news", {"name": ""}), 400)
+    error_of(development_api.get("/topics/nothing"), 404)
+    error_of(development_api.patch("/topics/nothing", {"name": "X"}), 404)
 
 
 def test_delete_is_204_409_while_it_has_subscribers_and_404_after(tenant, development_api):
@@ -96,11 +96,11 @@ def test_delete_is_204_409_while_it_has_subscribers_and_404_after(tenant, develo
         topic=topic,
         subscriber=SubscriberFactory(environment=tenant.development, subscriber_id="ada"),
     )
-    assert "still has subscribers" in error_of(development_api.delete("/v1/topics/news"), 409)
-    development_api.post("/v1/topics/news/subscribers/removal", {"subscribers": ["ada"]})
-    response = development_api.delete("/v1/topics/news")
+    assert "still has subscribers" in error_of(development_api.delete("/topics/news"), 409)
+    development_api.post("/topics/news/subscribers/removal", {"subscribers": ["ada"]})
+    response = development_api.delete("/topics/news")
     assert (response.status_code, response.content) == (204, b"")
-    error_of(development_api.delete("/v1/topics/news"), 404)
+    error_of(development_api.delete("/topics/news"), 404)
 
 
 def test_add_reports_succeeded_and_not_found(tenant, development_api):
@@ -108,7 +108,7 @@ def test_add_reports_succeeded_and_not_found(tenant, development_api):
     SubscriberFactory(environment=tenant.development, subscriber_id="ada")
     SubscriberFactory(environment=tenant.production, subscriber_id="prod-only")
     response = development_api.post(
-        "/v1/topics/news/subscribers", {"subscribers": ["ada", "prod-only", "nobody\u0000"]}
+        "/topics/news/subscribers", {"subscribers": ["ada", "prod-only", "nobody\u0000"]}
     )
     assert response.status_code == 200
     assert response.json() == {
@@ -117,9 +117,7 @@ def test_add_reports_succeeded_and_not_found(tenant, development_api):
     assert TopicSubscription.unscoped_across_environments.count() == 1
 
 
-@pytest.mark.parametrize(
-    "path", ["/v1/topics/news/subscribers", "/v1/topics/news/subscribers/removal"]
-)
+@pytest.mark.parametrize("path", ["/topics/news/subscribers", "/topics/news/subscribers/removal"])
 def test_membership_changes_take_1_to_100_and_need_the_topic(tenant, development_api, path):
     error_of(development_api.post(path, {"subscribers": ["ada"]}), 404)
     TopicFactory(environment=tenant.development, key="news")
@@ -132,7 +130,7 @@ def test_removal_is_204(tenant, development_api):
     topic = TopicFactory(environment=tenant.development, key="news")
     subscription = TopicSubscriptionFactory(topic=topic)
     response = development_api.post(
-        "/v1/topics/news/subscribers/removal",
+        "/topics/news/subscribers/removal",
         {"subscribers": [subscription.subscriber.subscriber_id, "nobody"]},
     )
     assert (response.status_code, response.content) == (204, b"")
@@ -146,7 +144,7 @@ def test_check_is_200_for_a_member_and_404_otherwise(tenant, development_api):
         subscriber=SubscriberFactory(environment=tenant.development, subscriber_id="ada"),
     )
     SubscriberFactory(environment=tenant.development, subscriber_id="grace")
-    response = development_api.get("/v1/topics/news/subscribers/ada")
+    response = development_api.get("/topics/news/subscribers/ada")
     assert response.status_code == 200
     assert response.json()["data"] == {
         "_id": str(subscription.public_id),
@@ -157,14 +155,14 @@ def test_check_is_200_for_a_member_and_404_otherwise(tenant, development_api):
         "topicKey": "news",
         "externalSubscriberId": "ada",
     }
-    error_of(development_api.get("/v1/topics/news/subscribers/grace"), 404)
-    error_of(development_api.get("/v1/topics/news/subscribers/nobody"), 404)
-    error_of(development_api.get("/v1/topics/other/subscribers/ada"), 404)
+    error_of(development_api.get("/topics/news/subscribers/grace"), 404)
+    error_of(development_api.get("/topics/news/subscribers/nobody"), 404)
+    error_of(development_api.get("/topics/other/subscribers/ada"), 404)
 
 
 def test_an_api_key_manages_topics_in_production(tenant, production_api):
     SubscriberFactory(environment=tenant.production, subscriber_id="ada")
-    assert production_api.post("/v1/topics", {"key": "news", "name": "N"}).status_code == 201
-    added = production_api.post("/v1/topics/news/subscribers", {"subscribers": ["ada"]})
+    assert production_api.post("/topics", {"key": "news", "name": "N"}).status_code == 201
+    added = production_api.post("/topics/news/subscribers", {"subscribers": ["ada"]})
     assert added.json()["data"]["succeeded"] == ["ada"]
     assert TopicSubscription.unscoped_across_environments.get().environment == tenant.production

@@ -12,7 +12,6 @@ from novu.dto.subscriber import SubscriberDto
 from environments.keys import generate_secret
 from subscribers.models import Subscriber, SubscriberCredential, TopicSubscription
 from tests.factories import ApiKeyFactory, WorkflowFactory
-from tests.subscribers.conftest import requires_workflow_public_id
 
 
 @pytest.fixture
@@ -101,7 +100,6 @@ def test_preferences_of_an_environment_without_workflows(subscribers_api):
     assert list(subscribers_api.preferences("ada")) == []
 
 
-@requires_workflow_public_id
 def test_preferences(tenant, subscribers_api):
     subscribers_api.create(SubscriberDto(subscriber_id="ada"))
     workflow = WorkflowFactory(environment=tenant.development, name="Digest")
