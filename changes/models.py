@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -84,8 +86,12 @@ class PromotionItem(models.Model):
     name = models.CharField(max_length=200)
     action = models.CharField(max_length=10)
     summary = models.CharField(max_length=300, blank=True)
-    document = models.JSONField(null=True, blank=True)
-    prior_document = models.JSONField(null=True, blank=True)
+    # Both documents, compressed canonical JSON (``changes.documents``): what was written (None
+    # for a delete) and what the target had before (None if it did not exist). A revert writes
+    # ``prior_document`` back if the entity's hash is still ``content_hash``.
+    document_data = models.BinaryField(null=True, blank=True)
+    prior_document_data = models.BinaryField(null=True, blank=True)
+    content_hash = models.BigIntegerField(null=True, blank=True)
     # Pulled in because a selected change referenced it and the target lacked it.
     included_as_dependency = models.BooleanField(default=False)
 
@@ -95,6 +101,18 @@ class PromotionItem(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.type_key} {self.name}"
+
+    @cached_property
+    def document(self):
+        from changes.documents import decompress_document
+
+        return decompress_document(self.document_data)
+
+    @cached_property
+    def prior_document(self):
+        from changes.documents import decompress_document
+
+        return decompress_document(self.prior_document_data)
 
     @property
     def type_label(self) -> str:
