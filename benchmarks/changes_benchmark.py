@@ -366,10 +366,12 @@ def _type(key):
 
 
 def _fields(instance) -> dict:
+    # A unique field (the public id) is each copy's own: the copy takes its default, as a
+    # promoted copy does.
     return {
         field.attname: getattr(instance, field.attname)
         for field in instance._meta.concrete_fields
-        if not field.primary_key
+        if not field.primary_key and not field.unique
     }
 
 
