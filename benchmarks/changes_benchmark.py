@@ -59,7 +59,7 @@ from django.test.utils import (  # noqa: E402
 from accounts.models import Membership, Organization, Role, User  # noqa: E402
 from branding.models import Brand, Layout  # noqa: E402
 from changes.diff import ChangeSet  # noqa: E402
-from changes.documents import environment_content_hashes_refresh  # noqa: E402
+from changes.documents import content_stamp, environment_content_hashes_refresh  # noqa: E402
 from changes.services import changes_promote_all  # noqa: E402
 from environments.models import Environment  # noqa: E402
 from workflows.models import Channel, Feed, Step, Workflow, WorkflowGroup  # noqa: E402
@@ -423,10 +423,23 @@ def measure(seeder: Seeder, small: Seeder, repeats: int) -> list[tuple]:
         "Workflows list, first page (plain)": ("workflows/", "workflows/", {}),
         "Workflows list, last page (plain)": (last_workflows, "workflows/", {}),
     }
+
+    def badge_after_write(bench):
+        # A write stamps Development (as every write path does): the badge counts again.
+        def run():
+            content_stamp(environment_ids=[bench.seeder.development.pk])
+            bench.get("changes/count/", **htmx)
+
+        return run
+
+    after_write = "Sidebar badge, first after a write (counts)"
     page_seconds = interleaved(
         {
-            label: (lambda path=path, headers=headers: bench.get(path, **headers))
-            for label, (path, _small, headers) in pages.items()
+            **{
+                label: (lambda path=path, headers=headers: bench.get(path, **headers))
+                for label, (path, _small, headers) in pages.items()
+            },
+            after_write: badge_after_write(bench),
         },
         repeats,
     )
@@ -439,6 +452,15 @@ def measure(seeder: Seeder, small: Seeder, repeats: int) -> list[tuple]:
         )
         for label, (path, small, headers) in pages.items()
     ]
+    rows.insert(
+        1,
+        (
+            after_write,
+            page_seconds[after_write],
+            queries_of(badge_after_write(bench)),
+            queries_of(badge_after_write(small_bench)),
+        ),
+    )
 
     apply = rolled_back(bench.apply_one())
     apply_seconds = timed(apply, repeats)

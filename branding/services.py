@@ -4,7 +4,7 @@ from django.db import transaction
 
 from branding.models import Brand, Layout
 from branding.uploads import logo_extension_of, logo_file_name
-from changes.documents import content_hash_refresh, content_hashes_refresh
+from changes.documents import content_hash_refresh, content_hashes_refresh, content_stamp
 from environments import policy
 from environments.models import Environment
 from environments.policy import Write
@@ -163,6 +163,7 @@ def layout_delete(*, layout: Layout, actor) -> None:
             f"“{layout.name}” is the default layout. Make another layout the default first."
         )
     layout.delete()
+    content_stamp(environment_ids=[layout.environment_id])
 
 
 BRAND_FIELDS = (

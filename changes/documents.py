@@ -12,6 +12,7 @@ and reports the rows whose stored hash is wrong; ``--fix`` stores the right one.
 from __future__ import annotations
 
 import json
+import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +60,24 @@ def decompress_document(data: bytes | memoryview | None) -> Document | None:
     if data is None:
         return None
     return json.loads(zlib.decompress(bytes(data)))
+
+
+def content_stamp(*, environment_ids) -> None:
+    """Give each of ``environment_ids`` a new change stamp: its promotable content was written
+    (in this transaction). One statement; a count cached under the old stamp is never read
+    again. Called by every path that writes content, with the hashes it stores."""
+    from changes.models import ChangeStamp
+
+    ids = sorted({str(environment_id) for environment_id in environment_ids})
+    if not ids:
+        return
+    # In primary-key order, so two writers stamping the same environments never deadlock.
+    ChangeStamp.objects.bulk_create(
+        [ChangeStamp(environment_id=environment_id, stamp=uuid.uuid4()) for environment_id in ids],
+        update_conflicts=True,
+        unique_fields=["environment"],
+        update_fields=["stamp"],
+    )
 
 
 def _pk_chunks(queryset: models.QuerySet) -> Iterator[list[int]]:
@@ -113,6 +132,7 @@ def _store(model, mismatches: list[HashMismatch]) -> None:
     model.unscoped_across_environments.bulk_update(
         rows, ["content_hash"], batch_size=HASH_CHUNK_SIZE
     )
+    content_stamp(environment_ids={mismatch.environment_id for mismatch in mismatches})
 
 
 def content_hashes_refresh(*, queryset: models.QuerySet) -> int:
@@ -144,11 +164,16 @@ def content_hash_refresh(*, entity: models.Model) -> int:
         promotable_type.model.unscoped_across_environments.filter(pk=entity.pk).update(
             content_hash=entity.content_hash
         )
+        content_stamp(environment_ids=[entity.environment_id])
     return entity.content_hash
 
 
 def environment_content_hashes_refresh(*, environments) -> int:
-    """Recompute the hashes of every promotable row of ``environments``."""
+    """Recompute the hashes of every promotable row of ``environments``: after rows were
+    written around the services (inserted or deleted too), so they are stamped whatever the
+    hashes say."""
+    environments = list(environments)
+    content_stamp(environment_ids=[environment.pk for environment in environments])
     return sum(
         content_hashes_refresh(
             queryset=promotable_type.model.unscoped_across_environments.filter(

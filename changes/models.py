@@ -120,3 +120,25 @@ class PromotionItem(models.Model):
 
         promotable_type = REGISTRY.get(self.type_key)
         return promotable_type.label if promotable_type else self.type_key
+
+
+class ChangeStamp(models.Model):
+    """A value that changes whenever the promotable content of ``environment`` does, and the
+    sidebar badge's count into its downstream at the stamps it was counted at.
+
+    Every write path stamps the environments it writes (``changes.documents.content_stamp``),
+    in the writing transaction, so a count stored under two stamps is current exactly as long
+    as neither stamp has changed: the badge is one indexed read instead of a count of both
+    environments. A missing row only means the next count is not served from here.
+    """
+
+    environment = models.OneToOneField(
+        "environments.Environment", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    stamp = models.UUIDField()
+    pending_count = models.PositiveIntegerField(null=True, blank=True)
+    # "<own stamp>:<downstream stamp>" when ``pending_count`` was counted.
+    counted_at = models.CharField(max_length=80, blank=True)
+
+    def __str__(self):
+        return f"{self.environment_id}: {self.stamp}"

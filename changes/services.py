@@ -46,7 +46,7 @@ from django.utils.text import slugify
 from changes import writes as writing
 from changes.comparisons import change_summary
 from changes.diff import Action, ChangeSet, PendingChange
-from changes.documents import compress_document
+from changes.documents import compress_document, content_stamp
 from changes.models import Promotion, PromotionItem, PromotionKind
 from changes.planning import (
     ChangeEditedSinceReview,
@@ -246,6 +246,7 @@ class _Writer:
             self._check_references()
         except (IntegrityError, ProtectedError) as refused:
             raise self._refused(refused) from refused
+        content_stamp(environment_ids=[self.target.pk])
         return self.history.finish()
 
     def _check_references(self) -> None:

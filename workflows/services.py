@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from changes.documents import content_hash_refresh
+from changes.documents import content_hash_refresh, content_stamp
 from environments import policy
 from environments.models import Environment
 from environments.policy import Write
@@ -180,6 +180,7 @@ def workflow_group_delete(*, group: WorkflowGroup, actor) -> None:
             "Move those workflows to another group first."
         )
     group.delete()
+    content_stamp(environment_ids=[group.environment_id])
 
 
 def _named_list(names: list[str]) -> str:
@@ -249,6 +250,7 @@ def feed_delete(*, feed: Feed, actor) -> None:
             "Point those steps at another feed first."
         )
     feed.delete()
+    content_stamp(environment_ids=[feed.environment_id])
 
 
 # Workflows -----------------------------------------------------------------------------------
@@ -324,6 +326,7 @@ def workflow_update(
 def workflow_delete(*, workflow: Workflow, actor) -> None:
     policy.require(Write.CONTENT, environment=workflow.environment, actor=actor)
     workflow.delete()
+    content_stamp(environment_ids=[workflow.environment_id])
 
 
 # Steps ---------------------------------------------------------------------------------------
