@@ -294,9 +294,11 @@ class ChangeSet:
     for the changes that are shown, applied or diffed. ``changes`` lists every change.
     """
 
-    def __init__(self, *, source: Environment, target: Environment):
+    def __init__(self, *, source: Environment, target: Environment, stamped: bool = False):
         self.source = source
         self.target = target
+        # Counts stored under the change stamps are read, and kept (``changes.stamps``).
+        self.stamped = stamped
 
     @classmethod
     def compute(cls, *, source: Environment, target: Environment) -> ChangeSet:
@@ -308,8 +310,23 @@ class ChangeSet:
     # Counts -----------------------------------------------------------------------------------
 
     @cached_property
+    def _stamped(self):
+        from changes.stamps import Stamped, stamped
+
+        return stamped(self.source, self.target) if self.stamped else Stamped(now=None)
+
+    @cached_property
     def _counts(self) -> dict[tuple[str, str], int]:
-        """(type key, action) -> count, from one query."""
+        """(type key, action) -> count, from one query (none while the stored ones hold)."""
+        from changes.stamps import store
+
+        if self._stamped.counts is not None:
+            return self._stamped.counts
+        counts = self._counted()
+        store(self.source, self._stamped, counts=counts)
+        return counts
+
+    def _counted(self) -> dict[tuple[str, str], int]:
         row = compiled_rows("counts", self._counts_query, self.source, self.target)[0]
         counts = {}
         for position, promotable_type in enumerate(promotable_types()):
@@ -336,10 +353,18 @@ class ChangeSet:
     @cached_property
     def total(self) -> int:
         """How many changes are pending: one query of two counts per type (the sidebar badge)."""
+        from changes.stamps import store
+
         if "_counts" in self.__dict__:
             return sum(self._counts.values())
+        if self._stamped.pending_count is not None:
+            return self._stamped.pending_count
+        if self._stamped.counts is not None:
+            return sum(self._stamped.counts.values())
         row = compiled_rows("total", self._total_query, self.source, self.target)[0]
-        return sum(count or 0 for count in row.values())
+        total = sum(count or 0 for count in row.values())
+        store(self.source, self._stamped, total=total)
+        return total
 
     @staticmethod
     def _total_query(source, target) -> QuerySet:

@@ -139,6 +139,9 @@ class ChangeStamp(models.Model):
     pending_count = models.PositiveIntegerField(null=True, blank=True)
     # "<own stamp>:<downstream stamp>" when ``pending_count`` was counted.
     counted_at = models.CharField(max_length=80, blank=True)
+    # The Changes page's counts per "<type key>|<action>", and the stamps they were counted at.
+    counts = models.JSONField(null=True, blank=True)
+    counts_at = models.CharField(max_length=80, blank=True)
 
     def __str__(self):
         return f"{self.environment_id}: {self.stamp}"

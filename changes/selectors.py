@@ -2,8 +2,8 @@ from django.db.models import Q, QuerySet
 
 from changes.comparisons import DocumentComparison, page_diff_budget
 from changes.diff import ChangeSet, fingerprint_of
-from changes.documents import content_hash_of, content_stamp
-from changes.models import ChangeStamp, Promotion, PromotionItem, PromotionKind
+from changes.documents import content_hash_of
+from changes.models import Promotion, PromotionItem, PromotionKind
 from changes.registry import REGISTRY
 from environments.models import Environment
 
@@ -11,12 +11,14 @@ from environments.models import Environment
 def change_set_for(environment: Environment) -> ChangeSet | None:
     """The pending changes from ``environment`` into its downstream; None for the last one.
 
-    Lazy: counting them is one query, a page of them a few more, whatever their number.
+    Lazy: counting them is one query, a page of them a few more, whatever their number. Its
+    counts are stored under the environments' change stamps (``changes.stamps``): read paths
+    only, as the services count inside their own transactions.
     """
     target = environment.get_downstream()
     if target is None:
         return None
-    return ChangeSet(source=environment, target=target)
+    return ChangeSet(source=environment, target=target, stamped=True)
 
 
 def pending_change_count(environment: Environment) -> int | None:
@@ -25,30 +27,8 @@ def pending_change_count(environment: Environment) -> int | None:
     One read of both environments' change stamps, which every write path renews; the count
     itself (one query) runs only when either stamp has changed since it was last stored.
     """
-    target = environment.get_downstream()
-    if target is None:
-        return None
-    # The stamps are read before counting: a write committed in between renews a stamp, so
-    # the count stored below is never served for content it did not see.
-    stamps = {
-        str(environment_id): (stamp, pending_count, counted_at)
-        for environment_id, stamp, pending_count, counted_at in ChangeStamp.objects.filter(
-            environment_id__in=[environment.pk, target.pk]
-        ).values_list("environment_id", "stamp", "pending_count", "counted_at")
-    }
-    own, downstream = stamps.get(str(environment.pk)), stamps.get(str(target.pk))
-    if own is None or downstream is None:
-        missing = [env.pk for env, found in ((environment, own), (target, downstream)) if not found]
-        content_stamp(environment_ids=missing)
-        return ChangeSet(source=environment, target=target).total
-    counted_at = f"{own[0].hex}:{downstream[0].hex}"
-    if own[2] == counted_at and own[1] is not None:
-        return own[1]
-    total = ChangeSet(source=environment, target=target).total
-    ChangeStamp.objects.filter(environment_id=environment.pk, stamp=own[0]).update(
-        pending_count=total, counted_at=counted_at
-    )
-    return total
+    change_set = change_set_for(environment)
+    return None if change_set is None else change_set.total
 
 
 def promotion_list(environment: Environment) -> QuerySet[Promotion]:

@@ -81,3 +81,22 @@ def test_the_badge_follows_deletes_and_writes_on_the_downstream_side(tenant, con
     ).update(name="Edited in SQL")
     rehash(tenant)
     assert badge(tenant) == counted(tenant) == 1
+
+
+def test_the_changes_page_counts_are_stored_until_the_next_write(
+    tenant, content, login, django_assert_num_queries
+):
+    with environment_scope(tenant.development):
+        workflow_update(workflow=content.welcome, actor=tenant.editor.user, name="Hello")
+    client = login(tenant.editor.user)
+    url = tenant.url(tenant.development, "changes/")
+    assert "1 pending change" in client.get(url).content.decode()
+    change_set = ChangeSet(source=tenant.development, target=tenant.production, stamped=True)
+    with django_assert_num_queries(1):
+        assert change_set.counts_by_type() == {"workflow": 1} | {
+            key: 0 for key in change_set.counts_by_type() if key != "workflow"
+        }
+        assert len(change_set) == 1
+    with environment_scope(tenant.development):
+        workflow_update(workflow=content.receipt, actor=tenant.editor.user, name="Paid")
+    assert "2 pending changes" in client.get(url).content.decode()
