@@ -10,7 +10,7 @@ class Layout(PromotableModel):
     identifier = models.SlugField(max_length=80)
     # With a step body (at most 50,000 too) under the ~100 KB at which mail clients clip.
     html = models.TextField(max_length=50_000)
-    is_default = models.BooleanField(default=False)
+    is_default = models.BooleanField("default layout", default=False)
 
     class Meta(PromotableModel.Meta):
         ordering = ["name"]
@@ -42,9 +42,11 @@ def logo_upload_to(instance, filename):
 class Brand(PromotableModel):
     """The brand settings of one environment (at most one row per environment)."""
 
-    primary_color = models.CharField(max_length=7, default="#4f46e5")
-    font_color = models.CharField(max_length=7, default="#1c1c24")
-    content_background_color = models.CharField(max_length=7, default="#ffffff")
+    primary_color = models.CharField("primary colour", max_length=7, default="#4f46e5")
+    font_color = models.CharField("font colour", max_length=7, default="#1c1c24")
+    content_background_color = models.CharField(
+        "content background", max_length=7, default="#ffffff"
+    )
     font_family = models.CharField(max_length=120, default="Helvetica, Arial, sans-serif")
     direction = models.CharField(
         max_length=3, choices=TextDirection.choices, default=TextDirection.LTR

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from branding.models import Brand, Layout
 from branding.uploads import logo_extension_of, logo_file_name
+from changes.documents import content_hash_refresh, content_hashes_refresh, content_stamp
 from environments import policy
 from environments.models import Environment
 from environments.policy import Write
@@ -50,7 +51,17 @@ LAYOUT_CLASH = (
 
 def _make_only_default(layout: Layout) -> None:
     # Unset the others first: the database allows one default per environment.
-    Layout.objects.filter(is_default=True).exclude(pk=layout.pk).update(is_default=False)
+    others = Layout.objects.filter(is_default=True).exclude(pk=layout.pk)
+    pks = list(others.values_list("pk", flat=True))
+    others.update(is_default=False)
+    if pks:
+        content_hashes_refresh(queryset=Layout.objects.filter(pk__in=pks))
+
+
+def _saved(entity):
+    """Every content write ends here: the row's content hash follows its document."""
+    content_hash_refresh(entity=entity)
+    return entity
 
 
 def _lock_layouts_of(environment: Environment) -> None:
@@ -86,7 +97,7 @@ def layout_create(
     if layout.is_default:
         _make_only_default(layout)
     layout.record_edit_by(actor)
-    return save_or_refuse_clash(layout, field="identifier", message=LAYOUT_CLASH)
+    return _saved(save_or_refuse_clash(layout, field="identifier", message=LAYOUT_CLASH))
 
 
 @transaction.atomic
@@ -114,7 +125,7 @@ def layout_update(
     if layout.is_default:
         _make_only_default(layout)
     layout.record_edit_by(actor)
-    return save_or_refuse_clash(layout, field="identifier", message=LAYOUT_CLASH)
+    return _saved(save_or_refuse_clash(layout, field="identifier", message=LAYOUT_CLASH))
 
 
 @transaction.atomic
@@ -129,7 +140,7 @@ def layout_make_default(*, layout: Layout, actor) -> Layout:
     layout.is_default = True
     layout.record_edit_by(actor)
     layout.save(update_fields=["is_default", "updated_by", "updated_at"])
-    return layout
+    return _saved(layout)
 
 
 @transaction.atomic
@@ -152,6 +163,7 @@ def layout_delete(*, layout: Layout, actor) -> None:
             f"“{layout.name}” is the default layout. Make another layout the default first."
         )
     layout.delete()
+    content_stamp(environment_ids=[layout.environment_id])
 
 
 BRAND_FIELDS = (
@@ -192,8 +204,10 @@ def brand_update(
     elif remove_logo:
         brand.logo = ""
     brand.record_edit_by(actor)
-    return save_or_refuse_clash(
-        brand,
-        field=NON_FIELD_ERRORS,
-        message="Someone saved the brand at the same moment. Reload the page and try again.",
+    return _saved(
+        save_or_refuse_clash(
+            brand,
+            field=NON_FIELD_ERRORS,
+            message="Someone saved the brand at the same moment. Reload the page and try again.",
+        )
     )

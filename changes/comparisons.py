@@ -15,14 +15,14 @@ import re
 from functools import cached_property
 from itertools import zip_longest
 
+from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from branding.models import TextDirection
 from changes.bounded_diff import DiffBudget, DiffTooCostly, bounded_opcodes
-from changes.registry import canonical_json
-from workflows.models import Channel
+from changes.documents import canonical_json
+from changes.registry import REGISTRY, DocumentField, PromotableType, type_of_model
 
 CONTEXT_LINES = 2
 # Longer values (per side) are shown coarsely without being compared: twice the longest text a
@@ -96,20 +96,14 @@ class BooleanComparison(FieldComparison):
 class ChoiceComparison(FieldComparison):
     """A value from a fixed set, shown by its label ("In-app", not "in_app")."""
 
-    choices: dict[str, str] = {}
+    def __init__(self, label, old, new, *, choices=None, **kwargs):
+        super().__init__(label, old, new, **kwargs)
+        self.choices = dict(choices or {})
 
     def display(self, value):
         if not value:
             return EMPTY
         return format_html("{}", self.choices.get(value, value))
-
-
-class ChannelComparison(ChoiceComparison):
-    choices = dict(Channel.choices)
-
-
-class DirectionComparison(ChoiceComparison):
-    choices = dict(TextDirection.choices)
 
 
 class ReferenceComparison(FieldComparison):
@@ -356,32 +350,71 @@ def text_comparison(label, old, new, **kwargs) -> FieldComparison:
     return kind(label, old, new, **kwargs)
 
 
-STEP_FIELD_SPECS = (
-    ("name", "Name", FieldComparison, None),
-    ("channel", "Channel", ChannelComparison, None),
-    ("active", "Active", BooleanComparison, None),
-    ("subject", "Subject", FieldComparison, None),
-    ("body", "Body", LongTextComparison, None),
-    ("cta_url", "Call-to-action URL", FieldComparison, None),
-    ("feed", "Feed", ReferenceComparison, "feed"),
-    ("layout", "Layout", ReferenceComparison, "layout"),
-)
+# The comparison of each kind of model field, found along the field class's MRO (Wagtail's
+# ``register_comparison_class``). Choices, references and JSON are decided before the lookup.
+COMPARISON_CLASSES: dict[type[models.Field], type[FieldComparison]] = {
+    models.BooleanField: BooleanComparison,
+    models.TextField: LongTextComparison,  # adaptive: see text_comparison
+    models.Field: FieldComparison,
+}
 
 
-def _field_comparisons(specs, old: dict, new: dict, names, budget) -> list[FieldComparison]:
-    comparisons = []
-    for key, label, kind, type_key in specs:
-        old_value, new_value = old.get(key), new.get(key)
-        if kind is None:
-            comparisons.append(text_comparison(label, old_value, new_value, budget=budget))
-        else:
-            comparisons.append(
-                kind(label, old_value, new_value, names=names, type_key=type_key, budget=budget)
-            )
-    return comparisons
+def register_comparison_class(
+    field_class: type[models.Field], comparison_class: type[FieldComparison]
+) -> None:
+    COMPARISON_CLASSES[field_class] = comparison_class
 
 
-class StepChange:
+def _comparison_class(model_field: models.Field) -> type[FieldComparison]:
+    for klass in type(model_field).__mro__:
+        if klass in COMPARISON_CLASSES:
+            return COMPARISON_CLASSES[klass]
+    return FieldComparison
+
+
+def field_comparison(document_field: DocumentField, old, new, *, names, budget) -> FieldComparison:
+    """The comparison of one field's two values, chosen from the model field."""
+    model_field = document_field.model_field
+    label = document_field.label
+    shared = {"names": names, "budget": budget}
+    if document_field.reference is not None:
+        return ReferenceComparison(
+            label, old, new, type_key=type_of_model(document_field.reference).key, **shared
+        )
+    if model_field.choices:
+        return ChoiceComparison(label, old, new, choices=model_field.flatchoices, **shared)
+    if isinstance(model_field, models.JSONField):
+        default = model_field.get_default()
+        kind = (
+            ListComparison
+            if isinstance(default, list)
+            else MappingComparison
+            if isinstance(default, dict)
+            else FieldComparison
+        )
+        return kind(label, old, new, **shared)
+    kind = _comparison_class(model_field)
+    if kind is LongTextComparison:
+        return text_comparison(label, old, new, **shared)
+    return kind(label, old, new, **shared)
+
+
+def _field_comparisons(fields, old: dict, new: dict, names, budget) -> list[FieldComparison]:
+    return [
+        field_comparison(
+            document_field,
+            old.get(document_field.name),
+            new.get(document_field.name),
+            names=names,
+            budget=budget,
+        )
+        for document_field in fields
+    ]
+
+
+class PartChange:
+    """One part (a step) added, removed or changed."""
+
     def __init__(
         self,
         *,
@@ -389,6 +422,7 @@ class StepChange:
         old: dict | None,
         new: dict | None,
         position: int,
+        fields,
         names,
         budget: DiffBudget | None = None,
     ):
@@ -396,11 +430,12 @@ class StepChange:
         self.old = old
         self.new = new
         self.position = position
-        self.fields = _field_comparisons(STEP_FIELD_SPECS, old or {}, new or {}, names, budget)
+        self.document_fields = fields
+        self.fields = _field_comparisons(fields, old or {}, new or {}, names, budget)
 
     @property
     def name(self):
-        return (self.new or self.old)["name"]
+        return (self.new or self.old).get("name") or f"#{self.position}"
 
     @property
     def changed_fields(self):
@@ -408,93 +443,51 @@ class StepChange:
 
     @property
     def whole(self):
-        """Every non-empty field of an added or removed step."""
+        """Every non-empty field of an added or removed part."""
         document = self.new or self.old
         return [
-            (field.label, field.value_html(document.get(key)), field.is_long)
-            for field, (key, *_rest) in zip(self.fields, STEP_FIELD_SPECS, strict=True)
-            if document.get(key) not in (None, "")
+            (field.label, field.value_html(document.get(document_field.name)), field.is_long)
+            for field, document_field in zip(self.fields, self.document_fields, strict=True)
+            if document.get(document_field.name) not in (None, "")
         ]
 
 
-class StepsComparison(FieldComparison):
-    """Steps matched by their own origin_id: added, removed, reordered and changed."""
+def _part_content(part: dict) -> dict:
+    return {key: value for key, value in part.items() if key != "origin_id"}
 
-    def __init__(self, label, old, new, *, names=None, type_key=None, budget=None):
-        super().__init__(label, old or [], new or [], names=names, type_key=type_key, budget=budget)
-        old_by_origin = {step["origin_id"]: step for step in self.old}
-        new_by_origin = {step["origin_id"]: step for step in self.new}
-        self.step_changes: list[StepChange] = []
-        shared = {"names": names, "budget": budget}
-        for position, step in enumerate(self.new, start=1):
-            previous = old_by_origin.get(step["origin_id"])
+
+class PartsComparison(FieldComparison):
+    """Parts matched by their own origin_id: added, removed, reordered and changed."""
+
+    def __init__(self, parts, old, new, *, names=None, budget=None):
+        super().__init__(parts.label, old or [], new or [], names=names, budget=budget)
+        old_by_origin = {part["origin_id"]: part for part in self.old}
+        new_by_origin = {part["origin_id"]: part for part in self.new}
+        self.step_changes: list[PartChange] = []
+        shared = {"names": names, "budget": budget, "fields": parts.fields}
+        for position, part in enumerate(self.new, start=1):
+            previous = old_by_origin.get(part["origin_id"])
             if previous is None:
                 self.step_changes.append(
-                    StepChange(kind="added", old=None, new=step, position=position, **shared)
+                    PartChange(kind="added", old=None, new=part, position=position, **shared)
                 )
-            elif _step_content(previous) != _step_content(step):
+            elif _part_content(previous) != _part_content(part):
                 self.step_changes.append(
-                    StepChange(kind="changed", old=previous, new=step, position=position, **shared)
+                    PartChange(kind="changed", old=previous, new=part, position=position, **shared)
                 )
-        for position, step in enumerate(self.old, start=1):
-            if step["origin_id"] not in new_by_origin:
+        for position, part in enumerate(self.old, start=1):
+            if part["origin_id"] not in new_by_origin:
                 self.step_changes.append(
-                    StepChange(kind="removed", old=step, new=None, position=position, **shared)
+                    PartChange(kind="removed", old=part, new=None, position=position, **shared)
                 )
-        kept_old = [step["origin_id"] for step in self.old if step["origin_id"] in new_by_origin]
-        kept_new = [step["origin_id"] for step in self.new if step["origin_id"] in old_by_origin]
+        kept_old = [part["origin_id"] for part in self.old if part["origin_id"] in new_by_origin]
+        kept_new = [part["origin_id"] for part in self.new if part["origin_id"] in old_by_origin]
         self.reordered = kept_old != kept_new
-        self.old_order = [step["name"] for step in self.old]
-        self.new_order = [step["name"] for step in self.new]
+        self.old_order = [part.get("name") for part in self.old]
+        self.new_order = [part.get("name") for part in self.new]
 
     def has_changed(self):
         return bool(self.step_changes) or self.reordered
-
-    def changed_step_field_labels(self) -> list[str]:
-        labels = []
-        for change in self.step_changes:
-            if change.kind == "changed":
-                for field in change.changed_fields:
-                    if field.label.lower() not in labels:
-                        labels.append(field.label.lower())
-        return labels
-
-
-def _step_content(step: dict) -> dict:
-    return {key: value for key, value in step.items() if key != "origin_id"}
-
-
-TYPE_FIELD_SPECS = {
-    "workflow_group": (("name", "Name", FieldComparison, None),),
-    "feed": (
-        ("name", "Name", FieldComparison, None),
-        ("identifier", "Identifier", FieldComparison, None),
-    ),
-    "layout": (
-        ("name", "Name", FieldComparison, None),
-        ("identifier", "Identifier", FieldComparison, None),
-        ("is_default", "Default layout", BooleanComparison, None),
-        ("html", "HTML", LongTextComparison, None),
-    ),
-    "brand": (
-        ("primary_color", "Primary colour", FieldComparison, None),
-        ("font_color", "Font colour", FieldComparison, None),
-        ("content_background_color", "Content background", FieldComparison, None),
-        ("font_family", "Font family", FieldComparison, None),
-        ("direction", "Direction", DirectionComparison, None),
-        ("logo", "Logo", FieldComparison, None),
-    ),
-    "workflow": (
-        ("name", "Name", FieldComparison, None),
-        ("identifier", "Identifier", FieldComparison, None),
-        ("description", "Description", None, None),
-        ("group", "Group", ReferenceComparison, "workflow_group"),
-        ("tags", "Tags", ListComparison, None),
-        ("active", "Active", BooleanComparison, None),
-        ("critical", "Critical", BooleanComparison, None),
-        ("preference_defaults", "Preference defaults", MappingComparison, None),
-    ),
-}
 
 
 def page_diff_budget() -> DiffBudget:
@@ -519,22 +512,24 @@ class DocumentComparison:
         budget: DiffBudget | None = None,
     ):
         self.type_key = type_key
+        self.promotable_type = REGISTRY[type_key]
         self.old = old
         self.new = new
         self.names = names
         budget = budget or page_diff_budget()
         self.fields = _field_comparisons(
-            TYPE_FIELD_SPECS[type_key], old or {}, new or {}, names, budget
+            self.promotable_type.fields, old or {}, new or {}, names, budget
         )
+        parts = self.promotable_type.parts
         self.steps = (
-            StepsComparison(
-                "Steps",
-                (old or {}).get("steps"),
-                (new or {}).get("steps"),
+            PartsComparison(
+                parts,
+                (old or {}).get(parts.key),
+                (new or {}).get(parts.key),
                 names=names,
                 budget=budget,
             )
-            if type_key == "workflow"
+            if parts is not None
             else None
         )
 
@@ -549,35 +544,67 @@ class DocumentComparison:
     def whole_document(self) -> list[tuple[str, SafeString, bool]]:
         """(label, value html, is long) of every field of the side that exists."""
         document = self.new if self.new is not None else self.old
-        rows = []
-        for field, (key, *_rest) in zip(self.fields, TYPE_FIELD_SPECS[self.type_key], strict=True):
-            rows.append((field.label, field.value_html(document.get(key)), field.is_long))
-        return rows
+        return [
+            (field.label, field.value_html(document.get(document_field.name)), field.is_long)
+            for field, document_field in zip(self.fields, self.promotable_type.fields, strict=True)
+        ]
 
     @property
-    def whole_steps(self) -> list[StepChange]:
+    def whole_steps(self) -> list[PartChange]:
         if self.steps is None:
             return []
         return self.steps.step_changes
 
-    def summary(self) -> str:
-        """One line: what changed, e.g. "subject, 2 steps, identifier"."""
-        if self.new is None:
-            return "removed"
-        if self.old is None:
-            if self.steps is not None:
-                count = len(self.new.get("steps", []))
-                return f"new, {count} step{'s' if count != 1 else ''}"
-            return "new"
-        parts = [field.label.lower() for field in self.changed_fields]
-        if self.steps is not None and self.steps.has_changed():
-            parts = self.steps.changed_step_field_labels() + parts
-            kinds = {}
-            for change in self.steps.step_changes:
-                kinds[change.kind] = kinds.get(change.kind, 0) + 1
-            touched = len(self.steps.step_changes)
-            if touched:
-                parts.append(f"{touched} step{'s' if touched != 1 else ''}")
-            if self.steps.reordered:
-                parts.append("steps reordered")
-        return ", ".join(parts) or "no visible difference"
+
+def _plural(count: int, model) -> str:
+    noun = model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+    return f"{count} {noun}"
+
+
+def change_summary(
+    promotable_type: PromotableType, *, old: dict | None, new: dict | None, relinks: bool = False
+) -> str:
+    """One line, e.g. "subject, 2 steps, identifier": the labels of the fields whose values
+    differ, compared by equality alone (no diff is built), and what happened to the parts."""
+    parts = promotable_type.parts
+    if new is None:
+        return "removed"
+    if old is None:
+        if parts is not None:
+            return f"new, {_plural(len(new.get(parts.key, [])), parts.model)}"
+        return "new"
+    labels = [
+        document_field.label.lower()
+        for document_field in promotable_type.fields
+        if old.get(document_field.name) != new.get(document_field.name)
+    ]
+    if parts is not None:
+        old_parts = {part["origin_id"]: part for part in old.get(parts.key, [])}
+        new_parts = {part["origin_id"]: part for part in new.get(parts.key, [])}
+        part_labels: list[str] = []
+        touched = 0
+        for origin_id, part in new_parts.items():
+            previous = old_parts.get(origin_id)
+            if previous is None:
+                touched += 1
+            elif _part_content(previous) != _part_content(part):
+                touched += 1
+                for document_field in parts.fields:
+                    label = document_field.label.lower()
+                    differs = previous.get(document_field.name) != part.get(document_field.name)
+                    if differs and label not in part_labels:
+                        part_labels.append(label)
+        touched += sum(1 for origin_id in old_parts if origin_id not in new_parts)
+        kept_old = [origin_id for origin_id in old_parts if origin_id in new_parts]
+        kept_new = [origin_id for origin_id in new_parts if origin_id in old_parts]
+        labels = part_labels + labels
+        if touched:
+            labels.append(_plural(touched, parts.model))
+        if kept_old != kept_new:
+            labels.append(f"{parts.label.lower()} reordered")
+    summary = ", ".join(labels)
+    if summary:
+        return summary
+    if relinks:
+        return "same content, made separately on each side: links the two copies"
+    return "no visible difference"

@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -84,8 +86,12 @@ class PromotionItem(models.Model):
     name = models.CharField(max_length=200)
     action = models.CharField(max_length=10)
     summary = models.CharField(max_length=300, blank=True)
-    document = models.JSONField(null=True, blank=True)
-    prior_document = models.JSONField(null=True, blank=True)
+    # Both documents, compressed canonical JSON (``changes.documents``): what was written (None
+    # for a delete) and what the target had before (None if it did not exist). A revert writes
+    # ``prior_document`` back if the entity's hash is still ``content_hash``.
+    document_data = models.BinaryField(null=True, blank=True)
+    prior_document_data = models.BinaryField(null=True, blank=True)
+    content_hash = models.BigIntegerField(null=True, blank=True)
     # Pulled in because a selected change referenced it and the target lacked it.
     included_as_dependency = models.BooleanField(default=False)
 
@@ -96,9 +102,46 @@ class PromotionItem(models.Model):
     def __str__(self):
         return f"{self.action} {self.type_key} {self.name}"
 
+    @cached_property
+    def document(self):
+        from changes.documents import decompress_document
+
+        return decompress_document(self.document_data)
+
+    @cached_property
+    def prior_document(self):
+        from changes.documents import decompress_document
+
+        return decompress_document(self.prior_document_data)
+
     @property
     def type_label(self) -> str:
         from changes.registry import REGISTRY
 
         promotable_type = REGISTRY.get(self.type_key)
         return promotable_type.label if promotable_type else self.type_key
+
+
+class ChangeStamp(models.Model):
+    """A value that changes whenever the promotable content of ``environment`` does, and the
+    sidebar badge's count into its downstream at the stamps it was counted at.
+
+    Every write path stamps the environments it writes (``changes.documents.content_stamp``),
+    in the writing transaction, so a count stored under two stamps is current exactly as long
+    as neither stamp has changed: the badge is one indexed read instead of a count of both
+    environments. A missing row only means the next count is not served from here.
+    """
+
+    environment = models.OneToOneField(
+        "environments.Environment", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    stamp = models.UUIDField()
+    pending_count = models.PositiveIntegerField(null=True, blank=True)
+    # "<own stamp>:<downstream stamp>" when ``pending_count`` was counted.
+    counted_at = models.CharField(max_length=80, blank=True)
+    # The Changes page's counts per "<type key>|<action>", and the stamps they were counted at.
+    counts = models.JSONField(null=True, blank=True)
+    counts_at = models.CharField(max_length=80, blank=True)
+
+    def __str__(self):
+        return f"{self.environment_id}: {self.stamp}"

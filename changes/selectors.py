@@ -1,26 +1,34 @@
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from changes.comparisons import DocumentComparison, page_diff_budget
-from changes.diff import ChangeSet
+from changes.diff import ChangeSet, fingerprint_of
+from changes.documents import content_hash_of
 from changes.models import Promotion, PromotionItem, PromotionKind
-from changes.registry import REGISTRY, fingerprint_of, load_environment
+from changes.registry import REGISTRY
 from environments.models import Environment
 
 
 def change_set_for(environment: Environment) -> ChangeSet | None:
     """The pending changes from ``environment`` into its downstream; None for the last one.
 
-    A constant number of queries whatever the number of changes: six per environment.
+    Lazy: counting them is one query, a page of them a few more, whatever their number. Its
+    counts are stored under the environments' change stamps (``changes.stamps``): read paths
+    only, as the services count inside their own transactions.
     """
     target = environment.get_downstream()
     if target is None:
         return None
-    return ChangeSet.compute(source=environment, target=target)
+    return ChangeSet(source=environment, target=target, stamped=True)
 
 
 def pending_change_count(environment: Environment) -> int | None:
+    """How many changes are pending downstream, or None for the last one: the sidebar badge.
+
+    One read of both environments' change stamps, which every write path renews; the count
+    itself (one query) runs only when either stamp has changed since it was last stored.
+    """
     change_set = change_set_for(environment)
-    return None if change_set is None else len(change_set)
+    return None if change_set is None else change_set.total
 
 
 def promotion_list(environment: Environment) -> QuerySet[Promotion]:
@@ -37,26 +45,42 @@ def promotion_list(environment: Environment) -> QuerySet[Promotion]:
 
 
 def promotion_get(*, environment: Environment, pk: int) -> Promotion:
-    return (
-        promotion_list(environment)
-        .prefetch_related(Prefetch("items", queryset=PromotionItem.objects.order_by("position")))
-        .get(pk=pk)
-    )
+    return promotion_list(environment).get(pk=pk)
+
+
+def promotion_items(promotion: Promotion) -> QuerySet[PromotionItem]:
+    return PromotionItem.objects.filter(promotion=promotion).order_by("position")
 
 
 def promotion_item_comparisons(
-    promotion: Promotion,
+    items: list[PromotionItem], *, target: Environment
 ) -> list[tuple[PromotionItem, DocumentComparison]]:
-    """Each item with the diff it applied (prior document → written document).
+    """Each item (of one promotion, a page of them) with the diff it applied.
 
-    Referenced entities are named from the documents of this promotion where possible, else
-    from the target's current content, so a deleted group still shows its name.
+    Referenced entities are named from the items' own documents where possible, else from
+    the target's current content (one query per referenced type), so a deleted group still
+    shows its name.
     """
-    items = list(promotion.items.all())
+    items = [item for item in items if item.type_key in REGISTRY]
     names = {(item.type_key, str(item.origin_id)): item.name for item in items}
-    for type_key, by_origin in load_environment(promotion.target).items():
-        for origin_id, state in by_origin.items():
-            names.setdefault((type_key, origin_id), state.name)
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        promotable_type = REGISTRY[item.type_key]
+        for document in (item.document, item.prior_document):
+            if document is not None:
+                for type_key, origin_id in promotable_type.referenced(document):
+                    if (type_key, origin_id) not in names:
+                        wanted.setdefault(type_key, set()).add(origin_id)
+    for type_key, origins in wanted.items():
+        promotable_type = REGISTRY[type_key]
+        rows = (
+            promotable_type.rows(target)
+            .filter(origin_id__in=origins)
+            .annotate(display_name=promotable_type.name_expression())
+            .values_list("origin_id", "display_name")
+        )
+        for origin_id, name in rows:
+            names.setdefault((type_key, str(origin_id)), name)
     # One budget for the page: a promotion of many long changes is bounded as a whole.
     budget = page_diff_budget()
     return [
@@ -71,7 +95,6 @@ def promotion_item_comparisons(
             ),
         )
         for item in items
-        if item.type_key in REGISTRY
     ]
 
 
@@ -93,8 +116,10 @@ def promoted_item_list(environment: Environment) -> QuerySet[PromotionItem]:
 
 
 def item_fingerprint(item: PromotionItem) -> str:
-    """The fingerprint the change had when it was applied (both documents are recorded)."""
-    return fingerprint_of(item.document, item.prior_document)
+    """The fingerprint the change had when it was applied: the hash written (stored with the
+    item) and the hash of the target's prior document (recorded, so hashed here)."""
+    prior = item.prior_document
+    return fingerprint_of(item.content_hash, None if prior is None else content_hash_of(prior))
 
 
 def applied_selection(
@@ -121,7 +146,12 @@ def entity_names(
     for environment in reversed(environments):
         for type_key, origin_ids in wanted.items():
             promotable_type = REGISTRY[type_key]
-            rows = promotable_type.rows(environment).filter(origin_id__in=origin_ids)
-            for row in rows.values("origin_id", *promotable_type.fields):
-                names[(type_key, str(row["origin_id"]))] = promotable_type.name_of(row)
+            rows = (
+                promotable_type.rows(environment)
+                .filter(origin_id__in=origin_ids)
+                .annotate(display_name=promotable_type.name_expression())
+                .values_list("origin_id", "display_name")
+            )
+            for origin_id, name in rows:
+                names[(type_key, str(origin_id))] = name
     return names

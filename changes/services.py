@@ -22,66 +22,73 @@ a time), which serialises the services just the same.
 
 Reads and writes go through ``unscoped_across_environments`` (in ``changes.registry``): this
 module is one of the audited places that work on two environments at once.
+
+Batches: Promote all, revert and environment insert stream documents in chunks of
+``PROMOTION_CHUNK_SIZE`` entities (load both sides, write, record the chunk's history), so their
+memory does not grow with the number of changes. Deletes are one statement per type, scoped by
+the origins the promotion recorded, after every create and update. History stores both
+documents compressed; each item's one-line summary comes from field-level equality, never from
+building a diff.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, ProtectedError, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from changes.diff import Action, ChangeSet, PendingChange, referrers_index
+from changes import writes as writing
+from changes.comparisons import change_summary
+from changes.diff import Action, ChangeSet, PendingChange
+from changes.documents import compress_document, content_stamp
 from changes.models import Promotion, PromotionItem, PromotionKind
-from changes.registry import (
-    PROMOTABLE_TYPES,
-    REGISTRY,
-    TYPE_ORDER,
-    EntityState,
-    TargetIndex,
-    Write,
-    load_environment,
+from changes.planning import (
+    ChangeEditedSinceReview,
+    PlannedWrite,
+    PromotionRefused,
+    discard_dependencies,
+    in_order,
+    label_of,
+    page_dependencies,
+    plan_writes,
+    promotion_dependencies,
+    refuse_dangling,
+    write_from_change,
 )
+from changes.planning import write_discarding as _write_discarding
+from changes.registry import REGISTRY, PromotableType, promotable_types
+from changes.writes import MissingReference
 from environments import policy
 from environments.models import ApiKey, Environment, user_of
 from environments.services import IssuedKey, api_key_issue
 from integrations.services import in_app_integration_ensure
 
+__all__ = [
+    "ChangeEditedSinceReview",
+    "PlannedWrite",
+    "PromotionRefused",
+    "PromotionResult",
+    "change_dependencies",
+    "change_discard",
+    "changes_apply",
+    "changes_promote_all",
+    "environment_insert",
+    "plan_writes",
+    "promotion_plan",
+    "promotion_revert",
+    "promotion_revert_check",
+]
 
-class PromotionRefused(Exception):
-    """The promotion cannot run as asked; ``str()`` tells the operator why. Nothing was written."""
-
-
-class ChangeEditedSinceReview(PromotionRefused):
-    """A change's fingerprint no longer matches the one the operator reviewed (HTTP 409)."""
-
-    def __init__(self, message: str, *, changes: list[PendingChange]):
-        super().__init__(message)
-        self.changes = changes
-
-
-@dataclass
-class PlannedWrite(Write):
-    """A write with what the operator is told about it."""
-
-    name: str = ""
-    action: str = Action.UPDATED
-    included_as_dependency: bool = False
-    change: PendingChange | None = None
-    summary: str = ""
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.type_key, self.origin_id)
-
-    @property
-    def label(self) -> str:
-        return REGISTRY[self.type_key].label
+# Entities loaded, written and recorded at a time by the services that can touch thousands.
+PROMOTION_CHUNK_SIZE = 1000
+# Writes listed on the plan page; the counts above them cover the rest.
+PLAN_WRITES_SHOWN = 200
 
 
 @dataclass
@@ -97,191 +104,13 @@ class PromotionResult:
         return [item for item in self.promotion.items.all() if item.included_as_dependency]
 
 
-def _label(type_key: str, name: str) -> str:
-    return f"{REGISTRY[type_key].label} “{name}”"
+def _chunks(items: list) -> Iterator[list]:
+    size = PROMOTION_CHUNK_SIZE  # read at call time: tests make it small
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
-def _write_from_change(change: PendingChange, *, dependency: bool = False) -> PlannedWrite:
-    """Make the downstream side of ``change`` equal to its upstream side."""
-    return PlannedWrite(
-        type_key=change.type_key,
-        origin_id=change.origin_id,
-        document=change.upstream_document,
-        target=change.downstream,
-        name=change.name,
-        action=change.action,
-        included_as_dependency=dependency,
-        change=change,
-    )
-
-
-def _write_discarding(change: PendingChange, *, dependency: bool = False) -> PlannedWrite:
-    """Make the upstream side of ``change`` equal to its downstream side."""
-    if change.upstream is None:
-        action = Action.CREATED
-    elif change.downstream is None:
-        action = Action.DELETED
-    else:
-        action = Action.UPDATED
-    origin_id = change.downstream.origin_id if change.downstream else change.origin_id
-    return PlannedWrite(
-        type_key=change.type_key,
-        origin_id=origin_id,
-        document=change.downstream_document,
-        target=change.upstream,
-        name=change.name,
-        action=action,
-        included_as_dependency=dependency,
-        change=change,
-    )
-
-
-def _dependency_finder(change_set: ChangeSet):
-    """Promoting: a missing reference is brought by the pending change of that entity."""
-
-    def dependency_for(key: tuple[str, str]) -> PlannedWrite | None:
-        change = change_set.by_id.get(f"{key[0]}:{key[1]}")
-        return _write_from_change(change, dependency=True) if change else None
-
-    return dependency_for
-
-
-def _discard_dependency_finder(change_set: ChangeSet):
-    """Discarding: a missing reference is restored from the downstream side."""
-    by_downstream_origin = {
-        (change.type_key, change.downstream.origin_id): change
-        for change in change_set.changes
-        if change.downstream is not None
-    }
-
-    def dependency_for(key: tuple[str, str]) -> PlannedWrite | None:
-        change = by_downstream_origin.get(key)
-        return _write_discarding(change, dependency=True) if change else None
-
-    return dependency_for
-
-
-def plan_writes(
-    *,
-    requested: Iterable[PlannedWrite],
-    target: Environment,
-    target_states: dict[str, dict[str, EntityState]],
-    target_referrers: dict[tuple[str, str], list[EntityState]],
-    dependency_for: Callable[[tuple[str, str]], PlannedWrite | None] | None = None,
-) -> list[PlannedWrite]:
-    """Order ``requested`` writes, add the dependencies they need, and refuse a broken result.
-
-    A created or updated entity that references something the target lacks pulls in the write
-    from ``dependency_for`` that creates it (the plan says "also applies"). A delete that would
-    leave target content pointing at nothing is refused with the referencing entities named.
-    Creates and updates run in dependency order, then deletes in reverse.
-    """
-    writes: dict[tuple[str, str], PlannedWrite] = {}
-    for write in requested:
-        writes[write.key] = write
-
-    def removed_keys() -> set[tuple[str, str]]:
-        # Only deletes remove an entity. A relinked one (paired by natural key) keeps its row,
-        # and target rows reference rows, not origin_ids.
-        return {
-            (write.type_key, write.target.origin_id)
-            for write in writes.values()
-            if write.target is not None and write.document is None
-        }
-
-    def exists_after(key, removed) -> bool:
-        if key in writes:
-            return writes[key].document is not None
-        if key in removed:
-            return False
-        type_key, origin_id = key
-        return origin_id in target_states[type_key]
-
-    # Dependencies are only ever creates or updates, so the removed set is fixed from here.
-    removed = removed_keys()
-    pending = [write for write in writes.values() if write.document is not None]
-    while pending:
-        write = pending.pop()
-        for reference in REGISTRY[write.type_key].referenced(write.document):
-            if exists_after(reference, removed):
-                continue
-            dependency = dependency_for(reference) if dependency_for else None
-            if dependency is None or dependency.document is None:
-                raise PromotionRefused(
-                    f"{_label(write.type_key, write.name)} uses a "
-                    f"{REGISTRY[reference[0]].label.lower()} that does not exist in "
-                    f"{target.name}, and there is nothing to bring it from."
-                )
-            dependency.included_as_dependency = True
-            writes[reference] = dependency
-            pending.append(dependency)
-
-    rewritten = {
-        (write.type_key, write.target.origin_id) for write in writes.values() if write.target
-    }
-    dangling: dict[tuple[str, str], list[str]] = {}
-    for key in removed:
-        for referrer in target_referrers.get(key, []):
-            referrer_key = (referrer.type_key, referrer.origin_id)
-            if referrer_key in rewritten:
-                continue  # the referrer is rewritten (or deleted) in this same promotion
-            dangling.setdefault(key, []).append(_label(referrer.type_key, referrer.name))
-    if dangling:
-        reasons = []
-        for (type_key, origin_id), names in dangling.items():
-            state = target_states[type_key].get(origin_id)
-            deleted = _label(type_key, state.name if state else origin_id)
-            reasons.append(f"{deleted} is still used in {target.name} by {', '.join(names)}")
-        raise PromotionRefused(
-            "Refused: " + "; ".join(reasons) + ". Apply the changes that stop using it first, "
-            "or together (Promote all changes)."
-        )
-
-    upserts = sorted(
-        (write for write in writes.values() if write.document is not None),
-        key=lambda write: TYPE_ORDER[write.type_key],
-    )
-    deletes = sorted(
-        (write for write in writes.values() if write.document is None),
-        key=lambda write: -TYPE_ORDER[write.type_key],
-    )
-    return upserts + deletes
-
-
-def _execute(*, writes: list[PlannedWrite], target: Environment, target_states, actor) -> None:
-    index = TargetIndex(
-        environment=target,
-        pks={
-            type_key: {origin_id: state.pk for origin_id, state in by_origin.items()}
-            for type_key, by_origin in target_states.items()
-        },
-    )
-    try:
-        for promotable_type in PROMOTABLE_TYPES:
-            upserts = [
-                write
-                for write in writes
-                if write.type_key == promotable_type.key and write.document is not None
-            ]
-            if upserts:
-                promotable_type.apply(writes=upserts, index=index, actor=actor)
-                index.refresh(promotable_type)
-        for promotable_type in reversed(PROMOTABLE_TYPES):
-            pks = [
-                write.target.pk
-                for write in writes
-                if write.type_key == promotable_type.key
-                and write.document is None
-                and write.target is not None
-            ]
-            promotable_type.delete(pks=pks, environment=target)
-    except (IntegrityError, ProtectedError) as refused:
-        # The target's own rules (a unique identifier, a protected reference) refused a write.
-        # Re-raised as a refusal; the transaction around us rolls everything back.
-        raise PromotionRefused(
-            f"{target.name} refused these changes ({refused}). Nothing was applied. Apply "
-            "them together with the related changes (Promote all changes)."
-        ) from refused
+# History ------------------------------------------------------------------------------------
 
 
 def _actor_columns(actor) -> dict:
@@ -292,49 +121,168 @@ def _actor_columns(actor) -> dict:
     return {"actor": user, "actor_name": user.display_name[:200] if user else ""}
 
 
-def _record(
-    *,
-    kind: str,
-    source: Environment,
-    target: Environment,
-    actor,
-    writes: list[PlannedWrite],
-    reverts: Promotion | None = None,
-) -> Promotion:
-    counts = {Action.CREATED: 0, Action.UPDATED: 0, Action.DELETED: 0}
-    for write in writes:
-        counts[write.action] += 1
-    promotion = Promotion.objects.create(
-        organization_id=target.organization_id,
-        source=source,
-        target=target,
-        kind=kind,
-        reverts=reverts,
-        **_actor_columns(actor),
-        created_at=timezone.now(),
-        created_count=counts[Action.CREATED],
-        updated_count=counts[Action.UPDATED],
-        deleted_count=counts[Action.DELETED],
-    )
-    PromotionItem.objects.bulk_create(
-        [
-            PromotionItem(
-                promotion=promotion,
-                position=position,
-                type_key=write.type_key,
-                origin_id=write.origin_id,
-                entity_public_id=write.change.entity_public_id if write.change else None,
-                name=write.name[:200],
-                action=write.action,
-                summary=(write.summary or (write.change.summary if write.change else ""))[:300],
-                document=write.document,
-                prior_document=write.target.document if write.target else None,
-                included_as_dependency=write.included_as_dependency,
+class _History:
+    """The promotion being recorded: created first, items added chunk by chunk, counts last."""
+
+    def __init__(self, *, kind, source, target, actor, reverts=None):
+        self.promotion = Promotion.objects.create(
+            organization_id=target.organization_id,
+            source=source,
+            target=target,
+            **_actor_columns(actor),
+            kind=kind,
+            reverts=reverts,
+            created_at=timezone.now(),
+        )
+        self.counts = dict.fromkeys((Action.CREATED, Action.UPDATED, Action.DELETED), 0)
+        self.position = 0
+
+    def add(self, writes: list[PlannedWrite]) -> None:
+        items = []
+        for write in writes:
+            self.counts[write.action] += 1
+            prior = write.target.document if write.target else None
+            summary = write.summary or change_summary(
+                REGISTRY[write.type_key],
+                old=prior,
+                new=write.document,
+                relinks=write.target is not None and write.target.origin_id != write.origin_id,
             )
-            for position, write in enumerate(writes)
-        ],
+            items.append(
+                PromotionItem(
+                    promotion=self.promotion,
+                    position=self.position,
+                    type_key=write.type_key,
+                    origin_id=write.origin_id,
+                    entity_public_id=write.change.entity_public_id if write.change else None,
+                    name=write.name[:200],
+                    action=write.action,
+                    summary=summary[:300],
+                    document_data=compress_document(write.document),
+                    prior_document_data=compress_document(prior),
+                    content_hash=write.hash() if write.document is not None else None,
+                    included_as_dependency=write.included_as_dependency,
+                )
+            )
+            self.position += 1
+        PromotionItem.objects.bulk_create(items, batch_size=PROMOTION_CHUNK_SIZE)
+
+    def deleted_rows(self, promotable_type: PromotableType, target: Environment):
+        """The target rows this promotion recorded as deleted: one subquery, whatever their
+        number, and exactly the rows recorded (not whatever differs by the time it runs)."""
+        recorded = PromotionItem.objects.filter(
+            promotion=self.promotion, type_key=promotable_type.key, document_data__isnull=True
+        ).values("origin_id")
+        return promotable_type.rows(target).filter(origin_id__in=recorded)
+
+    def finish(self) -> Promotion:
+        promotion = self.promotion
+        promotion.created_count = self.counts[Action.CREATED]
+        promotion.updated_count = self.counts[Action.UPDATED]
+        promotion.deleted_count = self.counts[Action.DELETED]
+        promotion.save(update_fields=["created_count", "updated_count", "deleted_count"])
+        return promotion
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+class _Writer:
+    """Writes planned writes into ``target`` and records them in ``history``; deletes wait for
+    ``finish()``, after every create and update. Target refusals (a unique identifier, a
+    reference) become ``PromotionRefused``; the caller's transaction rolls everything back."""
+
+    def __init__(self, *, target: Environment, actor, history: _History):
+        self.target = target
+        self.actor = actor
+        self.history = history
+        self.now = timezone.now()
+        self.deleted_types: set[str] = set()
+        self.touched: set[str] = set()
+
+    def _refused(self, refused: Exception) -> PromotionRefused:
+        if isinstance(refused, MissingReference):
+            return PromotionRefused(
+                f"A {REGISTRY[refused.type_key].label.lower()} that the changes use does not "
+                f"exist in {self.target.name}. Nothing was applied."
+            )
+        return PromotionRefused(
+            f"{self.target.name} refused these changes ({refused}). Nothing was applied. Apply "
+            "them together with the related changes (Promote all changes)."
+        )
+
+    def write(self, writes: list[PlannedWrite]) -> None:
+        """Write ``writes`` (in plan order): upserts now, grouped by type; deletes recorded."""
+        try:
+            for promotable_type in promotable_types():
+                upserts = [
+                    write
+                    for write in writes
+                    if write.type_key == promotable_type.key and write.document is not None
+                ]
+                if upserts:
+                    writing.upsert(
+                        promotable_type,
+                        writes=upserts,
+                        target=self.target,
+                        actor=self.actor,
+                        now=self.now,
+                    )
+                    self.touched.add(promotable_type.key)
+        except (IntegrityError, ProtectedError, MissingReference) as refused:
+            raise self._refused(refused) from refused
+        self.deleted_types.update(write.type_key for write in writes if write.document is None)
+        self.history.add(writes)
+
+    def finish(self) -> Promotion:
+        try:
+            for promotable_type in reversed(promotable_types()):
+                if promotable_type.key in self.deleted_types:
+                    writing.delete(
+                        promotable_type,
+                        rows=self.history.deleted_rows(promotable_type, self.target),
+                    )
+                    self.touched.add(promotable_type.key)
+            self._check_references()
+        except (IntegrityError, ProtectedError) as refused:
+            raise self._refused(refused) from refused
+        content_stamp(environment_ids=[self.target.pk])
+        return self.history.finish()
+
+    def _check_references(self) -> None:
+        # Foreign keys are checked at commit; check them now, inside the refusal above, so a
+        # broken reference is a refusal and not a failed commit.
+        tables = set()
+        for promotable_type in promotable_types():
+            if promotable_type.key in self.touched:
+                tables.add(promotable_type.model._meta.db_table)
+                if promotable_type.parts is not None:
+                    tables.add(promotable_type.parts.model._meta.db_table)
+        if tables:
+            connection.check_constraints(table_names=sorted(tables))
+
+
+def _execute(*, writer: _Writer, writes: list[PlannedWrite]) -> None:
+    """Write ``writes`` with the locks held: the step every service takes, chunk by chunk."""
+    writer.write(writes)
+
+
+def _record(*, kind, source, target, actor, reverts=None) -> _History:
+    """Start recording a promotion: its row references both environments."""
+    return _History(kind=kind, source=source, target=target, actor=actor, reverts=reverts)
+
+
+def _apply_writes(*, writes, kind, source, target, actor, reverts=None) -> Promotion:
+    writer = _Writer(
+        target=target,
+        actor=actor,
+        history=_record(kind=kind, source=source, target=target, actor=actor, reverts=reverts),
     )
-    return promotion
+    _execute(writer=writer, writes=writes)
+    return writer.finish()
+
+
+# Locks --------------------------------------------------------------------------------------
 
 
 def _lock_environments(*, organization, for_key_update: bool = False) -> dict[UUID, Environment]:
@@ -394,11 +342,14 @@ def _promotion_target(*, source: Environment, actor) -> tuple[Environment, Envir
 
 
 def _stale_message(stale: list[PendingChange]) -> str:
-    names = ", ".join(_label(change.type_key, change.name) for change in stale)
+    names = ", ".join(label_of(change.type_key, change.name) for change in stale)
     return (
         f"This change was edited after you reviewed it: {names}. Review the new diff, then "
         "apply again. Nothing was applied."
     )
+
+
+# Apply, promote all, discard ----------------------------------------------------------------
 
 
 @transaction.atomic
@@ -414,33 +365,44 @@ def changes_apply(
     ``selection`` holds (change id, fingerprint the operator saw). A change no longer pending
     is skipped (it was applied already); one whose fingerprint differs refuses the whole apply
     with ``ChangeEditedSinceReview``. Missing dependencies are included; a dangling delete is
-    refused with ``PromotionRefused``.
+    refused with ``PromotionRefused``. A constant number of queries for a handful of changes.
     """
     source, target = _promotion_target(source=source, actor=actor)
-    change_set = ChangeSet.compute(source=source, target=target)
+    change_set = ChangeSet(source=source, target=target)
+    found = change_set.changes_by_ids([change_id for change_id, _fingerprint in selection])
     chosen, stale, already_applied = [], [], []
     for change_id, fingerprint in selection:
-        change = change_set.by_id.get(change_id)
+        change = found.get(change_id)
         if change is None:
             already_applied.append(change_id)
         elif change.fingerprint != fingerprint:
             stale.append(change)
-        else:
+        elif change not in chosen:
             chosen.append(change)
     if stale:
         raise ChangeEditedSinceReview(_stale_message(stale), changes=stale)
     if not chosen:
         return PromotionResult(promotion=None, already_applied=already_applied)
     writes = plan_writes(
-        requested=[_write_from_change(change) for change in chosen],
+        requested=[write_from_change(change) for change in chosen],
         target=target,
-        target_states=change_set.target_states,
-        target_referrers=change_set.target_referrers,
-        dependency_for=_dependency_finder(change_set),
+        dependency_for=promotion_dependencies(change_set),
     )
-    _execute(writes=writes, target=target, target_states=change_set.target_states, actor=actor)
-    promotion = _record(kind=kind, source=source, target=target, actor=actor, writes=writes)
+    promotion = _apply_writes(writes=writes, kind=kind, source=source, target=target, actor=actor)
     return PromotionResult(promotion=promotion, already_applied=already_applied)
+
+
+def _pending_in_chunks(change_set: ChangeSet, promotable_type, *, side: str):
+    """The pending changes of one type and side, ``PROMOTION_CHUNK_SIZE`` at a time, with
+    documents: the pks are listed first (small), the documents loaded per chunk."""
+    sets = change_set.sets(promotable_type)
+    queryset = sets.changed if side == "source" else sets.deleted
+    pks = list(queryset.order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(pks):
+        if side == "source":
+            yield change_set.resolve(promotable_type, source_pks=chunk)
+        else:
+            yield change_set.resolve(promotable_type, target_pks=chunk)
 
 
 @transaction.atomic
@@ -452,11 +414,12 @@ def changes_promote_all(
     With ``expected_fingerprint`` (the plan the operator confirmed), a plan that changed since
     is refused with ``ChangeEditedSinceReview``, and so is an empty string (no plan reviewed);
     None skips the check. A plan with nothing left is a no-op (the second of two concurrent or
-    double-clicked promotions).
+    double-clicked promotions). Documents stream in chunks: memory stays bounded.
     """
     source, target = _promotion_target(source=source, actor=actor)
-    change_set = ChangeSet.compute(source=source, target=target)
-    if not change_set.changes:
+    change_set = ChangeSet(source=source, target=target)
+    counts = change_set.counts_by_type_and_action()
+    if not change_set:
         return PromotionResult(promotion=None)
     if expected_fingerprint is not None and expected_fingerprint != change_set.fingerprint:
         message = (
@@ -466,43 +429,62 @@ def changes_promote_all(
             else "Review the plan below, then confirm it. Nothing was applied."
         )
         raise ChangeEditedSinceReview(message, changes=[])
-    writes = plan_writes(
-        requested=[_write_from_change(change) for change in change_set.changes],
-        target=target,
-        target_states=change_set.target_states,
-        target_referrers=change_set.target_referrers,
-    )
-    _execute(writes=writes, target=target, target_states=change_set.target_states, actor=actor)
-    promotion = _record(
-        kind=PromotionKind.PROMOTE_ALL, source=source, target=target, actor=actor, writes=writes
-    )
-    return PromotionResult(promotion=promotion)
+    history = _record(kind=PromotionKind.PROMOTE_ALL, source=source, target=target, actor=actor)
+    writer = _Writer(target=target, actor=actor, history=history)
+    for promotable_type in promotable_types():
+        key = promotable_type.key
+        if counts[(key, Action.CREATED)] or counts[(key, Action.UPDATED)]:
+            for changes in _pending_in_chunks(change_set, promotable_type, side="source"):
+                _execute(writer=writer, writes=[write_from_change(change) for change in changes])
+    for promotable_type in reversed(promotable_types()):
+        if counts[(promotable_type.key, Action.DELETED)]:
+            for changes in _pending_in_chunks(change_set, promotable_type, side="target"):
+                _execute(writer=writer, writes=[write_from_change(change) for change in changes])
+    return PromotionResult(promotion=writer.finish())
 
 
-def promotion_plan(*, change_set: ChangeSet) -> list[PlannedWrite]:
-    """The dry run of Promote all: what would be written, in order. Writes nothing."""
-    return plan_writes(
-        requested=[_write_from_change(change) for change in change_set.changes],
-        target=change_set.target,
-        target_states=change_set.target_states,
-        target_referrers=change_set.target_referrers,
-    )
+@dataclass
+class PromotionPlan:
+    """The dry run of Promote all: counts, the first writes in order, and a refusal if any."""
+
+    change_set: ChangeSet
+    writes: list[PlannedWrite]
+    total: int
+    refusal: str | None = None
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.writes)
+
+
+def promotion_plan(*, change_set: ChangeSet, shown: int | None = None) -> PromotionPlan:
+    """What Promote all would write, in order (creates and updates by type, then deletes in
+    reverse): the first ``shown`` writes, named, and the total. Writes nothing; a few queries
+    whatever the number of changes."""
+    rows = list(change_set.rows(plan_order=True)[: shown or PLAN_WRITES_SHOWN])
+    listed = [
+        PlannedWrite(
+            type_key=change.type_key,
+            origin_id=change.origin_id,
+            document=None,
+            target=change.downstream,
+            name=change.name,
+            action=change.action,
+            change=change,
+        )
+        for change in change_set.changes_of_rows(rows, documents=False)
+    ]
+    return PromotionPlan(change_set=change_set, writes=listed, total=len(change_set))
 
 
 def change_dependencies(*, change: PendingChange) -> list[PlannedWrite]:
     """What applying ``change`` alone would also apply ("also applies: Layout 'Receipt'")."""
-    change_set = change.change_set
-    try:
-        writes = plan_writes(
-            requested=[_write_from_change(change)],
-            target=change_set.target,
-            target_states=change_set.target_states,
-            target_referrers=change_set.target_referrers,
-            dependency_for=_dependency_finder(change_set),
-        )
-    except PromotionRefused:
-        return []
-    return [write for write in writes if write.included_as_dependency]
+    return changes_dependencies(change_set=change.change_set, changes=[change])[change.change_id]
+
+
+def changes_dependencies(*, change_set: ChangeSet, changes: list[PendingChange]) -> dict:
+    """change id -> its dependencies, for a page of changes in a constant number of queries."""
+    return page_dependencies(change_set, changes)
 
 
 @transaction.atomic
@@ -524,8 +506,8 @@ def change_discard(*, source: Environment, change_id: str, fingerprint: str, act
     target = _downstream_of(source, environments)
     if target is None:
         raise PromotionRefused(f"{source.name} has no downstream: there is nothing to discard.")
-    change_set = ChangeSet.compute(source=source, target=target)
-    change = change_set.by_id.get(change_id)
+    change_set = ChangeSet(source=source, target=target)
+    change = change_set.get(change_id)
     if change is None:
         raise PromotionRefused("This change is no longer pending: nothing to discard.")
     if change.fingerprint != fingerprint:
@@ -533,14 +515,14 @@ def change_discard(*, source: Environment, change_id: str, fingerprint: str, act
     writes = plan_writes(
         requested=[_write_discarding(change)],
         target=source,
-        target_states=change_set.source_states,
-        target_referrers=change_set.source_referrers,
-        dependency_for=_discard_dependency_finder(change_set),
+        dependency_for=discard_dependencies(change_set),
     )
-    _execute(writes=writes, target=source, target_states=change_set.source_states, actor=actor)
-    return _record(
-        kind=PromotionKind.DISCARD, source=target, target=source, actor=actor, writes=writes
+    return _apply_writes(
+        writes=writes, kind=PromotionKind.DISCARD, source=target, target=source, actor=actor
     )
+
+
+# Revert -------------------------------------------------------------------------------------
 
 
 def _revert_blocker(promotion: Promotion) -> str | None:
@@ -559,7 +541,7 @@ def _revert_blocker(promotion: Promotion) -> str | None:
     if any(item.promotion.reverts_id == promotion.pk for item in later):
         return "This promotion was already reverted."
     first = later[0].promotion
-    names = ", ".join(sorted({_label(item.type_key, item.name) for item in later}))
+    names = ", ".join(sorted({label_of(item.type_key, item.name) for item in later}))
     when = timezone.localtime(first.created_at).strftime("%b %-d, %Y %H:%M")
     who = first.actor_label or "someone"
     return (
@@ -576,12 +558,29 @@ def promotion_revert_check(*, promotion: Promotion) -> str | None:
     return _revert_blocker(promotion)
 
 
+def _changed_since(promotion: Promotion, target: Environment) -> list[str]:
+    """Items whose entity is no longer as the promotion left it: compared by hash, in SQL."""
+    names = []
+    items = PromotionItem.objects.filter(promotion=promotion)
+    for promotable_type in promotable_types():
+        same = promotable_type.rows(target).filter(origin_id=OuterRef("origin_id"))
+        changed = items.filter(type_key=promotable_type.key).filter(
+            Q(document_data__isnull=False, content_hash__isnull=True)
+            | Q(document_data__isnull=False)
+            & ~Exists(same.filter(content_hash=OuterRef("content_hash")))
+            | Q(document_data__isnull=True) & Exists(same)
+        )
+        for item in changed.order_by("position").only("type_key", "name")[:20]:
+            names.append(label_of(item.type_key, item.name))
+    return names
+
+
 @transaction.atomic
 def promotion_revert(*, promotion: Promotion, actor) -> Promotion:
     """Restore the target of ``promotion`` to the documents it had before, as a new promotion.
 
     Refused with ``PromotionRefused`` if a later promotion changed the same entities, or if an
-    entity is no longer as this promotion left it.
+    entity is no longer as this promotion left it. Items are read and written in chunks.
     """
     target = promotion.target
     if target.is_read_only:
@@ -592,21 +591,60 @@ def promotion_revert(*, promotion: Promotion, actor) -> Promotion:
     reason = promotion_revert_check(promotion=promotion)
     if reason:
         raise PromotionRefused(reason)
-    target_states = load_environment(target)
+    changed_since = _changed_since(promotion, target)
+    if changed_since:
+        raise PromotionRefused(
+            f"Refused: {', '.join(changed_since)} changed in {target.name} after this "
+            "promotion, so reverting it would overwrite that change."
+        )
+    history = _record(
+        kind=PromotionKind.REVERT,
+        source=promotion.source,
+        target=target,
+        actor=actor,
+        reverts=promotion,
+    )
+    writer = _Writer(target=target, actor=actor, history=history)
+    deletes: list[PlannedWrite] = []
+    items = PromotionItem.objects.filter(promotion=promotion)
+    for promotable_type in promotable_types():
+        positions = list(
+            items.filter(type_key=promotable_type.key)
+            .order_by("position")
+            .values_list("pk", flat=True)
+        )
+        for chunk in _chunks(positions):
+            writes = _revert_writes(promotable_type, items.filter(pk__in=chunk), target)
+            upserts = [write for write in writes if write.document is not None]
+            if upserts:
+                plan_writes(requested=upserts, target=target)  # references exist by now
+            deletes.extend(write for write in writes if write.document is None)
+            _execute(writer=writer, writes=upserts)
+    deleted_keys = {(write.type_key, write.target.origin_id) for write in deletes}
+    refuse_dangling(deletes, target=target, rewritten=deleted_keys)
+    for chunk in _chunks(in_order(deletes)):
+        _execute(writer=writer, writes=chunk)
+    return writer.finish()
+
+
+def _revert_writes(promotable_type, items, target) -> list[PlannedWrite]:
+    items = list(items.order_by("position"))
+    current = {
+        state.origin_id: state
+        for state in promotable_type.load(
+            promotable_type.rows(target).filter(origin_id__in=[item.origin_id for item in items])
+        )
+    }
     writes = []
-    changed_since = []
-    for item in promotion.items.all():
+    for item in items:
         origin_id = str(item.origin_id)
-        current = target_states[item.type_key].get(origin_id)
-        current_document = current.document if current else None
-        if current_document != item.document:
-            changed_since.append(_label(item.type_key, item.name))
+        state = current.get(origin_id)
+        prior = item.prior_document
+        if prior is None and state is None:
             continue
-        if item.prior_document is None and current is None:
-            continue
-        if current is None:
+        if state is None:
             action = Action.CREATED
-        elif item.prior_document is None:
+        elif prior is None:
             action = Action.DELETED
         else:
             action = Action.UPDATED
@@ -614,33 +652,17 @@ def promotion_revert(*, promotion: Promotion, actor) -> Promotion:
             PlannedWrite(
                 type_key=item.type_key,
                 origin_id=origin_id,
-                document=item.prior_document,
-                target=current,
+                document=prior,
+                target=state,
                 name=item.name,
                 action=action,
                 summary=f"revert: {item.summary}"[:300],
             )
         )
-    if changed_since:
-        raise PromotionRefused(
-            f"Refused: {', '.join(changed_since)} changed in {target.name} after this "
-            "promotion, so reverting it would overwrite that change."
-        )
-    writes = plan_writes(
-        requested=writes,
-        target=target,
-        target_states=target_states,
-        target_referrers=referrers_index(target_states),
-    )
-    _execute(writes=writes, target=target, target_states=target_states, actor=actor)
-    return _record(
-        kind=PromotionKind.REVERT,
-        source=promotion.source,
-        target=target,
-        actor=actor,
-        writes=writes,
-        reverts=promotion,
-    )
+    return writes
+
+
+# Environment insert -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -701,24 +723,33 @@ def environment_insert(*, upstream: Environment, name: str, actor) -> InsertedEn
     inserted.upstream = upstream
     inserted.save(update_fields=["upstream"])
 
-    live = load_environment(downstream)
-    empty = {promotable_type.key: {} for promotable_type in PROMOTABLE_TYPES}
-    writes = [
-        PlannedWrite(
-            type_key=type_key,
-            origin_id=origin_id,
-            document=state.document,
-            target=None,
-            name=state.name,
-            action=Action.CREATED,
-            summary="copied",
-        )
-        for type_key, by_origin in live.items()
-        for origin_id, state in by_origin.items()
-    ]
-    writes.sort(key=lambda write: TYPE_ORDER[write.type_key])
-    _execute(writes=writes, target=inserted, target_states=empty, actor=actor)
-    _record(kind=PromotionKind.COPY, source=downstream, target=inserted, actor=actor, writes=writes)
+    # A copy of what is live, type by type in dependency order, a chunk at a time; each row
+    # keeps its origin_id and its hash (the documents are the same).
+    history = _record(kind=PromotionKind.COPY, source=downstream, target=inserted, actor=actor)
+    writer = _Writer(target=inserted, actor=actor, history=history)
+    copied = 0
+    for promotable_type in promotable_types():
+        pks = list(promotable_type.rows(downstream).order_by("pk").values_list("pk", flat=True))
+        for chunk in _chunks(pks):
+            states = promotable_type.load(promotable_type.rows(downstream).filter(pk__in=chunk))
+            _execute(
+                writer=writer,
+                writes=[
+                    PlannedWrite(
+                        type_key=promotable_type.key,
+                        origin_id=state.origin_id,
+                        document=state.document,
+                        target=None,
+                        content_hash=state.content_hash,
+                        name=state.name,
+                        action=Action.CREATED,
+                        summary="copied",
+                    )
+                    for state in states
+                ],
+            )
+            copied += len(states)
+    writer.finish()
     issued = api_key_issue(environment=inserted, name="Default key", created_by=actor)
     in_app_integration_ensure(environments=[inserted])
-    return InsertedEnvironment(environment=inserted, issued_key=issued, copied=len(writes))
+    return InsertedEnvironment(environment=inserted, issued_key=issued, copied=copied)

@@ -20,20 +20,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from changes.diff import ChangeSet
 from changes.forms import EnvironmentInsertForm
 from changes.models import Promotion, PromotionKind
-from changes.registry import PROMOTABLE_TYPES, REGISTRY
+from changes.registry import REGISTRY, promotable_types
 from changes.selectors import (
     change_set_for,
     pending_change_count,
     promotion_get,
     promotion_item_comparisons,
+    promotion_items,
     promotion_list,
 )
 from changes.services import (
     ChangeEditedSinceReview,
     PromotionRefused,
-    change_dependencies,
     change_discard,
     changes_apply,
+    changes_dependencies,
     changes_promote_all,
     environment_insert,
     promotion_plan,
@@ -45,16 +46,9 @@ from environments.refusals import refusal_response
 
 CHANGES_PER_PAGE = 25
 PROMOTIONS_PER_PAGE = 20
+PROMOTION_ITEMS_PER_PAGE = 50
+PLAN_WARNINGS_SHOWN = 100
 CHANGES_UPDATED = "changes-updated"
-
-# Where each type's entity is edited, by (url name, uses pk). The first that resolves wins.
-ENTITY_URLS = {
-    "workflow": (("workflows:detail", True),),
-    "workflow_group": (("workflow_groups:edit", True),),
-    "feed": (("feeds:edit", True),),
-    "layout": (("layouts:edit", True),),
-    "brand": (("brand:index", False),),
-}
 
 
 def _index_url(request, **query) -> str:
@@ -64,12 +58,13 @@ def _index_url(request, **query) -> str:
 
 
 def _entity_url(request, change) -> str | None:
+    """Where the entity is edited: its type's URL, with its pk when the pattern takes one."""
+    url_name = change.promotable_type.url_name
+    if not url_name:
+        return None
     state = change.upstream or change.downstream
     environment = request.environment if change.upstream else change.change_set.target
-    for url_name, uses_pk in ENTITY_URLS.get(change.type_key, ()):
-        kwargs = environment.url_kwargs
-        if uses_pk:
-            kwargs["pk"] = state.pk
+    for kwargs in ({**environment.url_kwargs, "pk": state.pk}, environment.url_kwargs):
         try:
             return reverse(url_name, kwargs=kwargs)
         except NoReverseMatch:
@@ -77,39 +72,60 @@ def _entity_url(request, change) -> str | None:
     return None
 
 
-def _row_context(request, change, **extra) -> dict:
+def _row_context(request, change, *, dependencies=None, **extra) -> dict:
+    if dependencies is None:
+        dependencies = (
+            changes_dependencies(change_set=change.change_set, changes=[change])[change.change_id]
+            if change.upstream
+            else []
+        )
     return {
         "change": change,
         "entity_url": _entity_url(request, change),
-        "dependencies": change_dependencies(change=change) if change.upstream else [],
+        "dependencies": dependencies,
         **extra,
     }
 
 
-def _changes_context(request, change_set: ChangeSet | None) -> dict:
-    context = {
-        "change_set": change_set,
-        "tab": "changes",
-    }
+def _toolbar_context(change_set: ChangeSet | None) -> dict:
     if change_set is None:
-        context["changes_pending_count"] = None
+        return {"change_set": None, "changes_pending_count": None}
+    return {
+        "change_set": change_set,
+        "counts": change_set.counts(),
+        "changes_pending_count": len(change_set),
+    }
+
+
+def _changes_context(request, change_set: ChangeSet | None, *, page: bool = True) -> dict:
+    context = {"tab": "changes", **_toolbar_context(change_set)}
+    if change_set is None or not page:
         return context
     type_filter = request.GET.get("type", "")
     if type_filter not in REGISTRY:
         type_filter = ""
-    changes = [
-        change for change in change_set.changes if not type_filter or change.type_key == type_filter
-    ]
-    page = Paginator(changes, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(change_set.page(type_key=type_filter or None), CHANGES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    changes = list(page.object_list)
+    change_set.prefetch(changes)
+    dependencies = changes_dependencies(change_set=change_set, changes=changes)
+    counts_by_type = change_set.counts_by_type()
     context.update(
         type_filter=type_filter,
         page=page,
-        rows=[_row_context(request, change) for change in page.object_list],
-        counts=change_set.counts(),
-        type_choices=[
-            (t.key, t.plural, change_set.counts_by_type().get(t.key, 0)) for t in PROMOTABLE_TYPES
+        rows=[
+            _row_context(request, change, dependencies=dependencies[change.change_id])
+            for change in changes
         ],
-        changes_pending_count=len(change_set),
+        type_choices=[
+            (
+                promotable_type.key,
+                promotable_type.plural_label,
+                counts_by_type.get(promotable_type.key, 0),
+            )
+            for promotable_type in promotable_types()
+        ],
         query_string=urlencode({"type": type_filter}) if type_filter else "",
     )
     return context
@@ -119,10 +135,10 @@ def _changes_context(request, change_set: ChangeSet | None) -> dict:
 @require_GET
 def change_index(request, organization_slug, environment_slug):
     change_set = change_set_for(request.environment)
-    context = _changes_context(request, change_set)
     if request.htmx and request.GET.get("fragment") == "toolbar":
+        context = _changes_context(request, change_set, page=False)
         return TemplateResponse(request, "changes/index.html#toolbar", context)
-    return TemplateResponse(request, "changes/index.html", context)
+    return TemplateResponse(request, "changes/index.html", _changes_context(request, change_set))
 
 
 @writes(Write.PROMOTION)
@@ -149,7 +165,7 @@ def change_summary(request, organization_slug, environment_slug):
         "summary_loaded": True,
         "downstream": request.environment.get_downstream(),
         "change_counts": change_set.counts() if change_set is not None else None,
-        "changes_pending_count": len(change_set) if change_set is not None else None,
+        "changes_pending_count": change_set.total if change_set is not None else None,
         "last_promotion": promotion_list(request.environment).first(),
     }
     return TemplateResponse(request, "changes/overview_card.html#summary", context)
@@ -195,13 +211,16 @@ def change_apply(request, organization_slug, environment_slug):
         # not HX-Refresh, so the message survives to the next page.)
         _announce(request, result)
         return _redirect_after_write(request)
-    response = TemplateResponse(
-        request,
-        "changes/index.html#applied_row",
-        {"result": result, "change_id": change_id},
-    )
-    response["HX-Trigger"] = CHANGES_UPDATED
-    return response
+    # One response carries every update: the row, and out of band the sidebar count and the
+    # toolbar (counts and Promote all), from one counting query. No event, so nothing else
+    # asks for them again.
+    context = {
+        "result": result,
+        "change_id": change_id,
+        "oob": True,
+        **_toolbar_context(change_set_for(request.environment)),
+    }
+    return TemplateResponse(request, "changes/applied.html", context)
 
 
 def _announce(request, result) -> None:
@@ -258,27 +277,41 @@ def _redirect_after_write(request, url: str | None = None):
     return redirect(url)
 
 
+def _plan_warnings(change_set: ChangeSet, *, refusal: str | None) -> tuple[list, bool]:
+    """The first ``PLAN_WARNINGS_SHOWN`` warnings of the pending changes, in plan order, read a
+    chunk of changes at a time; and whether there are more (the Changes page shows each row's
+    own). A plan of thousands of changes is not read in full to list thousands of warnings."""
+    warnings = []
+    chunk = PLAN_WARNINGS_SHOWN
+    offset = 0
+    while len(warnings) <= PLAN_WARNINGS_SHOWN:
+        rows = change_set.page_rows(type_key=None, offset=offset, limit=chunk)
+        changes = change_set.changes_of_rows(rows)
+        change_set.prefetch(changes)
+        for change in changes:
+            for warning in change.warnings:
+                # Promote all deletes referrers together with what they reference, so "still
+                # used" warnings only matter when the plan itself is refused.
+                if refusal or warning.kind != "still_referenced":
+                    warnings.append((change, warning))
+        if len(rows) < chunk:  # the last of them
+            break
+        offset += chunk
+    return warnings[:PLAN_WARNINGS_SHOWN], len(warnings) > PLAN_WARNINGS_SHOWN
+
+
 def _plan_context(request, change_set: ChangeSet, **extra) -> dict:
-    writes = []
-    refusal = None
-    try:
-        writes = promotion_plan(change_set=change_set)
-    except PromotionRefused as refused:
-        refusal = str(refused)
-    # Promote all deletes referrers together with what they reference, so "still used"
-    # warnings only matter when the plan itself is refused.
-    warnings = [
-        (change, warning)
-        for change in change_set.changes
-        for warning in change.warnings
-        if refusal or warning.kind != "still_referenced"
-    ]
+    plan = promotion_plan(change_set=change_set)
+    warnings, more_warnings = _plan_warnings(change_set, refusal=plan.refusal)
     return {
         "change_set": change_set,
-        "writes": writes,
-        "plan_refusal": refusal,
+        "plan": plan,
+        "writes": plan.writes,
+        "plan_refusal": plan.refusal,
         "counts": change_set.counts(),
+        "changes_pending_count": len(change_set),
         "warnings": warnings,
+        "more_warnings": more_warnings,
         **extra,
     }
 
@@ -342,7 +375,7 @@ def change_discard_view(request, organization_slug, environment_slug):
         )
         return _redirect_after_write(request)
     change_set = change_set_for(request.environment)
-    change = change_set.by_id.get(change_id) if change_set is not None else None
+    change = change_set.get(change_id) if change_set is not None else None
     if change is None:
         messages.info(request, "That change is no longer pending.")
         return redirect(_index_url(request))
@@ -378,11 +411,23 @@ def promotion_detail(request, organization_slug, environment_slug, pk):
     promotion = _promotion_or_404(request, pk)
     context = {
         "promotion": promotion,
-        "items": promotion_item_comparisons(promotion),
+        **_items_context(request, promotion),
         "revert_refusal": promotion_revert_check(promotion=promotion),
         "tab": "history",
     }
     return TemplateResponse(request, "changes/promotion_detail.html", context)
+
+
+def _items_context(request, promotion) -> dict:
+    """A page of the promotion's items with their diffs: a promotion of thousands of changes
+    is read a page at a time."""
+    page = Paginator(promotion_items(promotion), PROMOTION_ITEMS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return {
+        "page": page,
+        "items": promotion_item_comparisons(list(page.object_list), target=promotion.target),
+    }
 
 
 @writes(Write.PROMOTION, page=True)
@@ -406,7 +451,7 @@ def promotion_revert_view(request, organization_slug, environment_slug, pk):
         )
     context = {
         "promotion": promotion,
-        "items": promotion_item_comparisons(promotion),
+        **_items_context(request, promotion),
         "revert_refusal": promotion_revert_check(promotion=promotion),
         "tab": "history",
     }

@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from liquid.exceptions import LiquidError
 
-from changes.registry import REGISTRY
+from changes.registry import REGISTRY, Document
 from workflows.liquid import template_variables
 
 if TYPE_CHECKING:
     from changes.diff import PendingChange
     from environments.models import Environment
 
-TEMPLATE_FIELDS = ("subject", "body", "cta_url")
 RECENT_TRIGGERS = 100
 
 
@@ -91,14 +90,37 @@ def _parsed_variables(source: str) -> frozenset[str]:
 _cached_variables = lru_cache(maxsize=4096)(_parsed_variables)
 
 
+NAMES_SHOWN = 5
+
+
+def named_list(names: list[str], *, shown: int = NAMES_SHOWN) -> list[str]:
+    """The first ``shown`` names, sorted, and "N more" for the rest: a warning about an
+    entity that thousands of others use stays one line."""
+    names = sorted(names)
+    if len(names) <= shown:
+        return names
+    return [*names[:shown], f"{len(names) - shown:,} more"]
+
+
+def _templates(document: Document | None, promotable_type) -> dict[str, None]:
+    """Every Liquid template of a document, in document order, each once: the type's
+    ``template_fields``, in the entity and in each of its parts."""
+    if not document:
+        return {}
+    names = promotable_type.template_fields
+    templates = dict.fromkeys(document[name] for name in names if document.get(name))
+    if promotable_type.parts is not None:
+        for part in document.get(promotable_type.parts.key, []):
+            templates.update(dict.fromkeys(part[name] for name in names if part.get(name)))
+    return templates
+
+
 def workflow_variables(document: dict | None) -> set[str]:
     if not document:
         return set()
     variables = set()
-    for step in document.get("steps", []):
-        for field_name in TEMPLATE_FIELDS:
-            if step.get(field_name):
-                variables |= _variables_of(step[field_name])
+    for template in _templates(document, REGISTRY["workflow"]):
+        variables |= _variables_of(template)
     return variables
 
 
@@ -152,14 +174,38 @@ def channel_warnings(change: PendingChange) -> list[ChangeWarning]:
     ]
 
 
+def added_variables(promotable_type, *, upstream: Document | None, downstream) -> list[str]:
+    """Variables the upstream document reads that the downstream one does not.
+
+    Only templates that differ are parsed first: a template on both sides adds nothing. The
+    shared ones are parsed only when a variable is left to rule out, so a change to one step of
+    a long workflow costs a parse or two, and the variable cache keeps what pages revisit.
+    """
+    up = _templates(upstream, promotable_type).keys()
+    down = _templates(downstream, promotable_type).keys()
+    shared = up & down
+    candidates = set()
+    for template in up - shared:
+        candidates |= _variables_of(template)
+    for template in down - shared:
+        candidates -= _variables_of(template)
+    for template in shared:
+        if not candidates:
+            break
+        candidates -= _variables_of(template)
+    return sorted(candidates)
+
+
 def warnings_for(change: PendingChange) -> list[ChangeWarning]:
     warnings = []
     target = change.change_set.target
+    promotable_type = change.promotable_type
     upstream, downstream = change.upstream_document, change.downstream_document
-    if change.type_key == "workflow" and upstream is not None:
-        added = sorted(workflow_variables(upstream) - workflow_variables(downstream))
+    if promotable_type.template_fields and upstream is not None:
+        added = added_variables(promotable_type, upstream=upstream, downstream=downstream)
         if added:
-            identifier = (downstream or upstream)["identifier"]
+            identifier_field = promotable_type.identifier_field
+            identifier = (downstream or upstream).get(identifier_field or "", "")
             usage = (
                 trigger_variable_usage.usage(
                     environment=target, workflow_identifier=identifier, variables=added
@@ -178,32 +224,36 @@ def warnings_for(change: PendingChange) -> list[ChangeWarning]:
                     target_name=target.name,
                 )
             )
+    identifier = promotable_type.identifier_field
     if (
-        upstream is not None
+        identifier
+        and upstream is not None
         and downstream is not None
-        and "identifier" in upstream
-        and upstream["identifier"] != downstream["identifier"]
+        and upstream.get(identifier) != downstream.get(identifier)
     ):
-        label = change.promotable_type.label.lower()
-        consequence = (
-            f"{target.name} triggers that use “{downstream['identifier']}” will stop matching."
-            if change.type_key == "workflow"
-            else f"Code in {target.name} that names the {label} “{downstream['identifier']}” "
-            "will stop finding it."
+        consequence = promotable_type.renamed_identifier_consequence.format(
+            target=target.name,
+            old=downstream[identifier],
+            label=promotable_type.label.lower(),
         )
         warnings.append(
             ChangeWarning(
                 kind="identifier_renamed",
                 message=f"Identifier renamed. {consequence}",
-                old_identifier=downstream["identifier"],
-                new_identifier=upstream["identifier"],
+                old_identifier=downstream[identifier],
+                new_identifier=upstream[identifier],
                 target_name=target.name,
             )
         )
     if upstream is None:
-        referrers = change.change_set.target_referrers.get((change.type_key, change.origin_id), [])
-        if referrers:
-            names = [f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers]
+        key = (change.type_key, change.downstream.origin_id)
+        referrers = change.change_set.target_referrers_of([key])[key]
+        if referrers.total:
+            names = [
+                f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers.first
+            ]
+            if referrers.total > len(names):
+                names.append(f"{referrers.total - len(names):,} more")
             warnings.append(
                 ChangeWarning(
                     kind="still_referenced",

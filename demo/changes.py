@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from branding.models import Brand, Layout
 from changes.diff import ChangeSet
+from changes.documents import environment_content_hashes_refresh
 from changes.models import Promotion, PromotionKind
 from changes.services import changes_apply
 from environments.models import Environment
@@ -36,6 +37,8 @@ def _step(workflow, *, position, **values):
 
 
 def _apply(*, development, actor, pick, when) -> None:
+    # The demo writes rows directly: their content hashes follow before changes are read.
+    environment_content_hashes_refresh(environments=[development, development.get_downstream()])
     change_set = ChangeSet.compute(source=development, target=development.get_downstream())
     selection = [(c.change_id, c.fingerprint) for c in change_set.changes if pick(c)]
     if not selection:
@@ -171,6 +174,7 @@ def seed_changes_demo(*, development: Environment, production: Environment, acto
     )
     # Created (demo.content leaves created workflows, a group and a layout pending too).
     _create(Feed, name="Product news", identifier="product-news", **dev)
+    environment_content_hashes_refresh(environments=[development, production])
 
 
 def _retouched_transactional(development) -> str:

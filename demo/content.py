@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branding.models import Brand, Layout
+from changes.documents import environment_content_hashes_refresh
 from environments.models import Environment
 from workflows.models import DEFAULT_GROUP_NAME, Channel, Feed, Step, Workflow, WorkflowGroup
 from workflows.services import default_workflow_group_create
@@ -380,6 +381,8 @@ def seed_demo_content(*, development: Environment, production: Environment, acto
         brand=brand,
         workflows=[workflow for workflow, promoted in workflows.values() if promoted],
     )
+    # The demo writes rows directly: their content hashes follow, as on every write path.
+    environment_content_hashes_refresh(environments=[development, production])
 
 
 PROMOTABLE_COMMON = ("origin_id", "updated_by", "updated_at")

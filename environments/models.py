@@ -109,6 +109,10 @@ class PromotableModel(EnvironmentScopedModel):
     updated_at = models.DateTimeField(default=timezone.now)
     # When this copy was made in this environment (a promoted copy is made when it arrives).
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The hash of the entity's canonical document (``changes.documents.content_hash_of``),
+    # written by every write path. NULL means not computed yet: such a row always shows as a
+    # pending change, never as silently equal.
+    content_hash = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -116,6 +120,11 @@ class PromotableModel(EnvironmentScopedModel):
             models.UniqueConstraint(
                 fields=["environment", "origin_id"], name="%(app_label)s_%(class)s_origin_per_env"
             )
+        ]
+        # Change detection joins the two environments on origin_id and compares hashes; this
+        # index answers it from the index alone.
+        indexes = [
+            models.Index(fields=["environment", "origin_id", "content_hash"], name="%(class)s_hash")
         ]
 
     def record_edit_by(self, actor) -> None:

@@ -1,6 +1,8 @@
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
+from django.test.utils import override_settings
 
 from accounts.models import Membership, Organization, Role
 from environments.models import Environment
@@ -11,6 +13,12 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+
+# A promotable type that only the tests declare (tests/promotable_app): installed for the whole
+# run, before the test database is migrated, so its table exists like any app's.
+TEST_APPS = ["tests.promotable_app"]
+if not set(TEST_APPS) <= set(settings.INSTALLED_APPS):
+    override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, *TEST_APPS]).enable()
 
 
 @dataclass

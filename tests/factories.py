@@ -9,6 +9,8 @@ from factory.django import DjangoModelFactory
 from accounts.models import Membership, Organization, Role, User
 from activity.models import ExecutionLog, Job, Message, Notification, Trigger
 from branding.models import Brand, Layout
+from changes.documents import content_hash_refresh
+from changes.registry import is_registered, promotable_types
 from environments.keys import digest_of, display_prefix_of, generate_secret
 from environments.models import ApiKey, Environment
 from integrations.models import Integration
@@ -83,7 +85,21 @@ class ScopedFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return model_class.unscoped_across_environments.create(*args, **kwargs)
+        instance = model_class.unscoped_across_environments.create(*args, **kwargs)
+        refresh_content_hash(instance)
+        return instance
+
+
+def refresh_content_hash(instance) -> None:
+    """Factories write rows directly, so they keep the content hash as every write path does:
+    a promotable row's own, or the hash of the entity that a part (a step) belongs to."""
+    if is_registered(type(instance)):
+        content_hash_refresh(entity=instance)
+        return
+    for promotable_type in promotable_types():
+        parts = promotable_type.parts
+        if parts is not None and isinstance(instance, parts.model):
+            content_hash_refresh(entity=getattr(instance, parts.parent_field.name))
 
 
 class ApiKeyFactory(ScopedFactory):

@@ -86,6 +86,11 @@ class Workflow(PromotableModel):
                 fields=["environment", "identifier"], name="workflow_identifier_per_env"
             ),
         ]
+        indexes = [
+            *PromotableModel.Meta.indexes,
+            # The workflows list: one environment's workflows by name, a page at a time.
+            models.Index(fields=["environment", "name", "id"], name="workflow_name_per_env"),
+        ]
 
     def __str__(self):
         return self.name

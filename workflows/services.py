@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from changes.documents import content_hash_refresh, content_stamp
 from environments import policy
 from environments.models import Environment
 from environments.policy import Write
@@ -51,9 +52,17 @@ def _refuse_foreign_references(*, environment: Environment, **references) -> Non
 
 
 def _touch_workflow(workflow: Workflow, *, actor) -> None:
-    """Steps are part of their workflow's document: a step edit is an edit of the workflow."""
+    """Steps are part of their workflow's document: a step edit is an edit of the workflow,
+    and changes its content hash."""
     workflow.record_edit_by(actor)
     workflow.save(update_fields=["updated_by", "updated_at"])
+    content_hash_refresh(entity=workflow)
+
+
+def _saved(entity):
+    """Every content write ends here: the row's content hash follows its document."""
+    content_hash_refresh(entity=entity)
+    return entity
 
 
 def step_template_errors(*, channel: str, values: dict[str, Any]) -> dict[str, str]:
@@ -97,7 +106,7 @@ def default_workflow_group_create(*, environments: Iterable[Environment]) -> lis
             name=DEFAULT_GROUP_NAME,
             defaults={"origin_id": origin_id},
         )
-        groups.append(group)
+        groups.append(_saved(group))
     return groups
 
 
@@ -127,7 +136,9 @@ def workflow_group_create(*, environment: Environment, name: str, actor) -> Work
     )
     group = WorkflowGroup(environment=environment, name=name)
     group.record_edit_by(actor)
-    return save_or_refuse_clash(group, field="name", message=f"The name “{name}” is already taken.")
+    return _saved(
+        save_or_refuse_clash(group, field="name", message=f"The name “{name}” is already taken.")
+    )
 
 
 @transaction.atomic
@@ -145,7 +156,9 @@ def workflow_group_update(*, group: WorkflowGroup, name: str, actor) -> Workflow
     )
     group.name = name
     group.record_edit_by(actor)
-    return save_or_refuse_clash(group, field="name", message=f"The name “{name}” is already taken.")
+    return _saved(
+        save_or_refuse_clash(group, field="name", message=f"The name “{name}” is already taken.")
+    )
 
 
 @transaction.atomic
@@ -167,6 +180,7 @@ def workflow_group_delete(*, group: WorkflowGroup, actor) -> None:
             "Move those workflows to another group first."
         )
     group.delete()
+    content_stamp(environment_ids=[group.environment_id])
 
 
 def _named_list(names: list[str]) -> str:
@@ -192,8 +206,10 @@ def feed_create(*, environment: Environment, name: str, identifier: str, actor) 
     )
     feed = Feed(environment=environment, name=name, identifier=identifier)
     feed.record_edit_by(actor)
-    return save_or_refuse_clash(
-        feed, field="identifier", message=f"The identifier “{identifier}” is already taken."
+    return _saved(
+        save_or_refuse_clash(
+            feed, field="identifier", message=f"The identifier “{identifier}” is already taken."
+        )
     )
 
 
@@ -210,8 +226,10 @@ def feed_update(*, feed: Feed, name: str, identifier: str, actor) -> Feed:
     )
     feed.name, feed.identifier = name, identifier
     feed.record_edit_by(actor)
-    return save_or_refuse_clash(
-        feed, field="identifier", message=f"The identifier “{identifier}” is already taken."
+    return _saved(
+        save_or_refuse_clash(
+            feed, field="identifier", message=f"The identifier “{identifier}” is already taken."
+        )
     )
 
 
@@ -232,16 +250,19 @@ def feed_delete(*, feed: Feed, actor) -> None:
             "Point those steps at another feed first."
         )
     feed.delete()
+    content_stamp(environment_ids=[feed.environment_id])
 
 
 # Workflows -----------------------------------------------------------------------------------
 
 
 def _save_workflow(workflow: Workflow) -> Workflow:
-    return save_or_refuse_clash(
-        workflow,
-        field="identifier",
-        message=f"The identifier “{workflow.identifier}” is already taken.",
+    return _saved(
+        save_or_refuse_clash(
+            workflow,
+            field="identifier",
+            message=f"The identifier “{workflow.identifier}” is already taken.",
+        )
     )
 
 
@@ -305,6 +326,7 @@ def workflow_update(
 def workflow_delete(*, workflow: Workflow, actor) -> None:
     policy.require(Write.CONTENT, environment=workflow.environment, actor=actor)
     workflow.delete()
+    content_stamp(environment_ids=[workflow.environment_id])
 
 
 # Steps ---------------------------------------------------------------------------------------

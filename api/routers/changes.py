@@ -36,7 +36,7 @@ from api.schemas.common import (
 )
 from changes.diff import PendingChange
 from changes.models import PromotionItem, PromotionKind
-from changes.registry import REGISTRY, STEP_REFERENCES, Document
+from changes.registry import REGISTRY, Document
 from changes.selectors import (
     applied_selection,
     change_set_for,
@@ -51,7 +51,8 @@ from environments.policy import Write
 router = key_router(tags=["Changes"])
 
 MAX_BULK = 500
-FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
+# A change's fingerprint: its pair of content hashes, "-" for a side that does not exist.
+FINGERPRINT = re.compile(r"^(?:[0-9a-f]{16}|-)\.(?:[0-9a-f]{16}|-)$")
 
 # Novu's names of the entity types; Brand is Herald's own.
 TYPE_NAMES = {
@@ -133,15 +134,17 @@ def _readable(type_key: str, document: Document | None, names) -> Document | Non
     if document is None:
         return None
     readable = dict(document)
-    for field_name, referenced_type in REGISTRY[type_key].references.items():
+    promotable_type = REGISTRY[type_key]
+    for field_name, referenced_type in promotable_type.reference_keys().items():
         readable[field_name] = names.get((referenced_type, document.get(field_name)))
-    if "steps" in document:
+    if promotable_type.parts is not None and "steps" in document:
+        step_references = promotable_type.parts.reference_keys()
         readable["steps"] = [
             {
                 **{key: value for key, value in step.items() if key != "origin_id"},
                 **{
                     field_name: names.get((referenced_type, step.get(field_name)))
-                    for field_name, referenced_type in STEP_REFERENCES.items()
+                    for field_name, referenced_type in step_references.items()
                 },
             }
             for step in document["steps"]
@@ -183,7 +186,7 @@ def pending_change_out(change: PendingChange, environment) -> dict:
             change.type_key,
             change.downstream_document,
             change.upstream_document,
-            change.change_set.names,
+            change.change_set.names_for([change]),
         ),
         "enabled": False,
         "templateName": change.name,
@@ -238,12 +241,13 @@ def change_list(request, query: Query[ChangeQuery]):
         data = _promoted_out(page, environment)
     else:
         change_set = change_set_for(environment)
-        changes = change_set.changes if change_set is not None else []
+        # Counted and paged in SQL: documents load for the page's changes only.
+        changes = change_set.page() if change_set is not None else []
         total = len(changes)
-        data = [
-            pending_change_out(change, environment)
-            for change in changes[offset : offset + query.limit]
-        ]
+        page = changes[offset : offset + query.limit]
+        if change_set is not None:
+            change_set.prefetch(page)
+        data = [pending_change_out(change, environment) for change in page]
     return {
         "page": query.page,
         "pageSize": query.limit,

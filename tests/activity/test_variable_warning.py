@@ -6,6 +6,7 @@ from activity.samples import payload_paths
 from changes.diff import ChangeSet
 from changes.services import changes_promote_all
 from tests.activity.conftest import in_app_workflow, run_tasks, scoped
+from tests.changes.conftest import rehash
 from tests.factories import WorkflowGroupFactory
 from workflows.models import Step
 
@@ -68,6 +69,7 @@ def test_the_warning_says_how_many_production_triggers_carried_each_new_variable
         body="Total {{ payload.order.total }}, {{ payload.order.currency }} for {{ subscriber.firstName }}"
     )
 
+    rehash(tenant)
     [change] = ChangeSet.compute(source=tenant.development, target=tenant.production).changes
     [warning] = change.warnings
     usage = dict(warning.variables)
@@ -95,6 +97,7 @@ def test_without_production_triggers_the_warning_gives_no_numbers(tenant):
     Step.unscoped_across_environments.filter(workflow=workflow).update(
         body="{{ payload.order.total }}"
     )
+    rehash(tenant)
     [change] = ChangeSet.compute(source=tenant.development, target=tenant.production).changes
     [warning] = change.warnings
     assert warning.variables == [("payload.order.total", None)]

@@ -3,6 +3,7 @@
 import pytest
 
 from changes.diff import ChangeSet
+from changes.documents import content_hash_refresh
 from changes.models import Promotion, PromotionKind
 from tests.api.conftest import error_of
 from tests.changes.conftest import build_content, sync
@@ -25,6 +26,7 @@ def production_row(model, tenant, origin_id):
 
 def rename(workflow, name):
     Workflow.unscoped_across_environments.filter(pk=workflow.pk).update(name=name)
+    content_hash_refresh(entity=workflow)
 
 
 def pending_ids(api) -> list[str]:

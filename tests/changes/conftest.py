@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from changes.documents import environment_content_hashes_refresh
 from changes.services import changes_promote_all
 from tests.factories import (
     BrandFactory,
@@ -74,6 +75,18 @@ def build_content(environment) -> Content:
         welcome=welcome,
         receipt=receipt,
         steps=steps,
+    )
+
+
+def rehash(*tenants):
+    """Tests edit rows directly, around the services; the content hashes follow, as they do
+    on every write path (``manage.py content_hashes --fix`` does the same)."""
+    environment_content_hashes_refresh(
+        environments=[
+            environment
+            for tenant in tenants
+            for environment in tenant.organization.environments.all()
+        ]
     )
 
 

@@ -5,6 +5,7 @@ import pytest
 from changes.diff import ChangeSet
 from changes.models import Promotion, PromotionKind
 from changes.services import ChangeEditedSinceReview, PromotionRefused, changes_apply
+from tests.changes.conftest import rehash
 from tests.factories import FeedFactory, LayoutFactory, StepFactory, WorkflowFactory
 from workflows.models import Step, Workflow
 
@@ -22,6 +23,7 @@ def production_workflow(tenant, origin_id):
 def test_apply_one_change_writes_it_and_records_a_promotion(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).update(name="Paid")
+    rehash(tenant)
     change = next(c for c in pending(tenant).changes if c.name == "Hello")
 
     result = changes_apply(
@@ -46,6 +48,7 @@ def test_apply_one_change_writes_it_and_records_a_promotion(tenant, content):
 
 def test_applying_twice_applies_once(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     change = pending(tenant).changes[0]
     selection = [(change.change_id, change.fingerprint)]
     changes_apply(source=tenant.development, selection=selection, actor=tenant.editor.user)
@@ -57,8 +60,10 @@ def test_applying_twice_applies_once(tenant, content):
 
 def test_a_stale_fingerprint_is_refused_and_nothing_is_applied(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     reviewed = pending(tenant).changes[0]
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello!")
+    rehash(tenant)
 
     with pytest.raises(ChangeEditedSinceReview) as refused:
         changes_apply(
@@ -75,8 +80,10 @@ def test_a_stale_fingerprint_is_refused_and_nothing_is_applied(tenant, content):
 
 def test_stale_apply_over_http_returns_409_with_the_new_diff(tenant, content, login):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     reviewed = pending(tenant).changes[0]
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Howdy")
+    rehash(tenant)
     client = login(tenant.editor.user)
 
     response = client.post(
@@ -96,6 +103,7 @@ def test_stale_apply_over_http_returns_409_with_the_new_diff(tenant, content, lo
 def test_applying_a_workflow_includes_the_layout_it_needs(tenant, content):
     layout = LayoutFactory(environment=tenant.development, name="Receipt", identifier="receipt")
     Step.unscoped_across_environments.filter(workflow=content.receipt).update(layout=layout)
+    rehash(tenant)
     change_set = pending(tenant)
     workflow_change = next(c for c in change_set.changes if c.type_key == "workflow")
 
@@ -135,6 +143,7 @@ def test_a_delete_that_would_leave_a_dangling_reference_is_refused(tenant, conte
         group=other_group
     )
     content.group.delete()
+    rehash(tenant)
     group_delete = next(
         c for c in pending(tenant).changes if c.type_key == "workflow_group" and c.upstream is None
     )
@@ -161,6 +170,7 @@ def test_apply_selected_runs_in_dependency_order(tenant, content):
     )
     StepFactory(workflow=invoice, name="Mail", channel="email", subject="Invoice")
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).delete()
+    rehash(tenant)
     change_set = pending(tenant)
     selection = [(c.change_id, c.fingerprint) for c in reversed(change_set.changes)]
 
@@ -186,6 +196,7 @@ def test_an_apply_that_includes_dependencies_reloads_the_page_with_a_message(
 ):
     layout = LayoutFactory(environment=tenant.development, name="Receipt", identifier="receipt")
     Step.unscoped_across_environments.filter(workflow=content.receipt).update(layout=layout)
+    rehash(tenant)
     change = next(c for c in pending(tenant).changes if c.type_key == "workflow")
     client = login(tenant.editor.user)
     page = client.get(tenant.url(tenant.development, "changes/")).content.decode()
@@ -206,6 +217,7 @@ def test_an_apply_that_includes_dependencies_reloads_the_page_with_a_message(
 def test_apply_selected_over_http_applies_only_the_checked_rows(tenant, content, login):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).update(name="Paid")
+    rehash(tenant)
     FeedFactory(environment=tenant.development, name="Billing", identifier="billing")
     chosen = [c for c in pending(tenant).changes if c.type_key == "workflow"]
     client = login(tenant.editor.user)

@@ -2,10 +2,11 @@
 
 import pytest
 
+from changes import writes
 from changes.diff import ChangeSet
 from changes.models import Promotion
-from changes.registry import WorkflowType
 from changes.services import changes_promote_all
+from tests.changes.conftest import rehash
 from tests.factories import FeedFactory, LayoutFactory
 from workflows.models import Feed, Workflow
 
@@ -14,14 +15,19 @@ def test_a_failure_midway_leaves_the_target_untouched(tenant, content, monkeypat
     FeedFactory(environment=tenant.development, name="Billing", identifier="billing")
     LayoutFactory(environment=tenant.development, name="Plain", identifier="plain")
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     before = ChangeSet.compute(source=tenant.development, target=tenant.production)
     promotions_before = Promotion.objects.count()
 
     # Feeds and layouts are written before workflows; then the workflow write fails.
-    def explode(self, **kwargs):
-        raise RuntimeError("disk full")
+    upsert = writes.upsert
 
-    monkeypatch.setattr(WorkflowType, "apply", explode)
+    def explode(promotable_type, **kwargs):
+        if promotable_type.key == "workflow":
+            raise RuntimeError("disk full")
+        return upsert(promotable_type, **kwargs)
+
+    monkeypatch.setattr(writes, "upsert", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         changes_promote_all(source=tenant.development, actor=tenant.admin.user)
 

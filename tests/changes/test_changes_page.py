@@ -3,6 +3,7 @@
 import pytest
 
 from changes.models import Promotion
+from tests.changes.conftest import rehash
 from tests.factories import FeedFactory, LayoutFactory, StepFactory, WorkflowFactory
 from workflows.models import Step, Workflow
 
@@ -17,6 +18,7 @@ def test_empty_state_says_in_sync(tenant, content, login):
 def test_rows_show_type_name_action_summary_and_diff(tenant, content, login):
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(subject="Hi there")
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).delete()
+    rehash(tenant)
     FeedFactory(environment=tenant.development, name="Billing", identifier="billing")
     client = login(tenant.editor.user)
 
@@ -59,6 +61,7 @@ def test_promote_all_asks_for_confirmation_with_the_plan(tenant, content, login)
     Step.unscoped_across_environments.filter(workflow=content.receipt).update(
         layout=layout, body="Paid {{ payload.orderId }}"
     )
+    rehash(tenant)
     FeedFactory(environment=tenant.development, name="Billing", identifier="billing")
     client = login(tenant.editor.user)
 
@@ -81,10 +84,12 @@ def test_promote_all_asks_for_confirmation_with_the_plan(tenant, content, login)
 
 def test_a_plan_edited_after_review_is_refused(tenant, content, login):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     client = login(tenant.editor.user)
     plan = client.get(tenant.url(tenant.development, "changes/promote/")).content.decode()
     fingerprint = plan.split('name="plan_fingerprint" value="')[1].split('"')[0]
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).update(name="Paid")
+    rehash(tenant)
 
     response = client.post(
         tenant.url(tenant.development, "changes/promote/"), {"plan_fingerprint": fingerprint}
@@ -99,6 +104,7 @@ def test_a_plan_edited_after_review_is_refused(tenant, content, login):
 @pytest.mark.parametrize("form", [{}, {"plan_fingerprint": ""}])
 def test_promote_all_without_the_reviewed_plan_is_refused(tenant, content, login, form):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     client = login(tenant.editor.user)
 
     response = client.post(tenant.url(tenant.development, "changes/promote/"), form)
@@ -129,6 +135,7 @@ def test_the_sidebar_count_endpoint(tenant, content, login):
 
 def test_history_lists_promotions_and_the_detail_shows_diffs(tenant, content, login):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     client = login(tenant.editor.user)
     plan = client.get(tenant.url(tenant.development, "changes/promote/")).content.decode()
     fingerprint = plan.split('name="plan_fingerprint" value="')[1].split('"')[0]

@@ -1,6 +1,7 @@
 """Changes are computed from both environments' current state, never from an edit log."""
 
 from changes.diff import Action, ChangeSet
+from tests.changes.conftest import rehash
 from tests.factories import LayoutFactory, StepFactory, WorkflowFactory, WorkflowGroupFactory
 from workflows.models import Step, Workflow
 
@@ -17,6 +18,7 @@ def test_create_update_and_delete_are_detected(tenant, content):
     LayoutFactory(environment=tenant.development, name="Receipt", identifier="receipt-layout")
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).delete()
+    rehash(tenant)
 
     change_set = changes_of(tenant)
 
@@ -35,8 +37,10 @@ def test_create_update_and_delete_are_detected(tenant, content):
 def test_an_undone_edit_leaves_no_change(tenant, content):
     step = content.steps[1]
     Step.unscoped_across_environments.filter(pk=step.pk).update(subject="Changed")
+    rehash(tenant)
     assert len(changes_of(tenant)) == 1
     Step.unscoped_across_environments.filter(pk=step.pk).update(subject="Welcome aboard")
+    rehash(tenant)
     assert changes_of(tenant).changes == []
 
 
@@ -44,6 +48,7 @@ def test_renaming_and_changing_the_identifier_is_one_update(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(
         name="Greeting", identifier="greeting"
     )
+    rehash(tenant)
     change_set = changes_of(tenant)
     assert len(change_set) == 1
     change = change_set.changes[0]
@@ -57,8 +62,10 @@ def test_renaming_and_changing_the_identifier_is_one_update(tenant, content):
 
 def test_change_id_is_stable_and_fingerprint_follows_edits(tenant, content):
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(subject="One")
+    rehash(tenant)
     first = changes_of(tenant).changes[0]
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(subject="Two")
+    rehash(tenant)
     second = changes_of(tenant).changes[0]
     assert first.change_id == second.change_id
     assert first.fingerprint != second.fingerprint
@@ -70,6 +77,7 @@ def test_step_changes_are_called_out(tenant, content):
     Step.unscoped_across_environments.filter(pk=email.pk).update(
         position=0, subject="Welcome, {{ payload.orderId }}"
     )
+    rehash(tenant)
     StepFactory(workflow=content.welcome, position=2, name="SMS", channel="sms", body="Hi")
 
     change = changes_of(tenant).changes[0]
@@ -92,6 +100,7 @@ def test_long_text_is_diffed_side_by_side_with_words_highlighted(tenant, content
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(
         body="<p>Hello {{ subscriber.firstName }}</p>\n<p>Thanks for signing up.</p>"
     )
+    rehash(tenant)
     change = changes_of(tenant).changes[0]
     body = change.comparison.steps.step_changes[0].changed_fields[0]
     html = str(body.htmldiff())
@@ -131,6 +140,7 @@ def test_delete_of_something_still_referenced_downstream_is_warned(tenant, conte
     # Development moves Welcome's email off the layout and deletes it.
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(layout=None)
     content.layout.delete()
+    rehash(tenant)
     change_set = changes_of(tenant)
     delete = next(change for change in change_set.changes if change.action == Action.DELETED)
     assert delete.warnings[0].kind == "still_referenced"

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from changes.diff import ChangeSet
 from changes.models import PromotionKind
 from changes.services import change_discard, environment_insert
+from tests.changes.conftest import rehash
 from tests.factories import FeedFactory
 from workflows.models import Feed, Step, Workflow
 
@@ -25,6 +26,7 @@ def discard(tenant, change, user=None):
 
 def test_discarding_an_update_resets_development(tenant, content):
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(subject="Oops")
+    rehash(tenant)
     promotion = discard(tenant, pending(tenant).changes[0])
     assert Step.unscoped_across_environments.get(pk=content.steps[1].pk).subject == "Welcome aboard"
     assert pending(tenant).changes == []
@@ -44,6 +46,7 @@ def test_discarding_a_create_deletes_it_upstream(tenant, content):
 
 def test_discarding_a_delete_brings_the_entity_back(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).delete()
+    rehash(tenant)
     discard(tenant, pending(tenant).changes[0])
     restored = Workflow.unscoped_across_environments.get(
         environment=tenant.development, origin_id=content.receipt.origin_id
@@ -56,6 +59,7 @@ def test_discarding_a_delete_brings_the_entity_back(tenant, content):
 
 def test_discard_over_http_asks_for_confirmation_first(tenant, content, login):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     change = pending(tenant).changes[0]
     client = login(tenant.editor.user)
     url = tenant.url(tenant.development, "changes/discard/")
@@ -77,6 +81,7 @@ def test_discard_is_refused_in_a_read_only_source(tenant, content):
     Workflow.unscoped_across_environments.filter(
         environment=staging, origin_id=content.welcome.origin_id
     ).update(name="Drift")
+    rehash(tenant)
     change = ChangeSet.compute(source=staging, target=tenant.production).changes[0]
     with pytest.raises(PermissionDenied, match="Staging is read-only"):
         change_discard(

@@ -7,11 +7,13 @@ from changes.diff import ChangeSet
 from changes.services import PromotionRefused, changes_promote_all, environment_insert
 from environments.keys import digest_of
 from environments.models import ApiKey, Environment
+from tests.changes.conftest import rehash
 from workflows.models import Step, Workflow
 
 
 def test_staging_starts_as_a_copy_of_production_and_changes_flow_through_it(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
 
     inserted = environment_insert(
         upstream=tenant.development, name="Staging", actor=tenant.admin.user
@@ -62,6 +64,7 @@ def test_insert_over_http_shows_the_key_once_and_staging_promotes(tenant, conten
     Workflow.unscoped_across_environments.filter(
         environment=staging, origin_id=content.welcome.origin_id
     ).update(name="Drifted")
+    rehash(tenant)
     page = client.get(tenant.url(staging, "changes/")).content.decode()
     assert "Staging" in page and "Production" in page and "Drifted" in page
     plan = client.get(tenant.url(staging, "changes/promote/")).content.decode()

@@ -2,6 +2,7 @@
 
 from changes.services import changes_promote_all, promotion_revert
 from environments.services import api_key_issue
+from tests.changes.conftest import rehash
 from workflows.models import Workflow
 
 
@@ -10,6 +11,7 @@ def test_a_promotion_by_an_api_key_is_recorded_with_the_keys_name(tenant, conten
         environment=tenant.development, name="Default key", created_by=None
     ).api_key
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
 
     promotion = changes_promote_all(source=tenant.development, actor=api_key).promotion
 
@@ -34,6 +36,7 @@ def test_a_promotion_by_an_api_key_is_recorded_with_the_keys_name(tenant, conten
 def test_the_name_outlives_the_key_and_a_user_is_recorded_by_name(tenant, content):
     api_key = api_key_issue(environment=tenant.development, name="CI", created_by=None).api_key
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     by_key = changes_promote_all(source=tenant.development, actor=api_key).promotion
     api_key.delete()
 
@@ -48,6 +51,7 @@ def test_the_name_outlives_the_key_and_a_user_is_recorded_by_name(tenant, conten
 
 def test_promotions_recorded_before_names_were_kept_show_the_users_name(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     promotion = changes_promote_all(source=tenant.development, actor=tenant.admin.user).promotion
     promotion.actor_name = ""
 

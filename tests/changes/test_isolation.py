@@ -2,6 +2,7 @@
 
 from changes.diff import ChangeSet
 from changes.services import changes_promote_all
+from tests.changes.conftest import rehash
 from workflows.models import Workflow
 
 
@@ -11,6 +12,7 @@ def test_pages_and_history_stay_inside_the_organization(
     Workflow.unscoped_across_environments.filter(pk=other_content.welcome.pk).update(
         name="Globex secret"
     )
+    rehash(tenant, other_tenant)
     other_promotion = changes_promote_all(
         source=other_tenant.development, actor=other_tenant.admin.user
     ).promotion
@@ -39,6 +41,7 @@ def test_applying_another_organizations_change_id_does_nothing(
     tenant, content, other_tenant, other_content, login
 ):
     Workflow.unscoped_across_environments.filter(pk=other_content.welcome.pk).update(name="Gx")
+    rehash(tenant, other_tenant)
     foreign = ChangeSet.compute(
         source=other_tenant.development, target=other_tenant.production
     ).changes[0]

@@ -7,8 +7,9 @@ from bisect import bisect_left
 import pytest
 from django.template.defaultfilters import filesizeformat
 
+from changes.documents import content_hashes_refresh
 from changes.services import changes_promote_all
-from workflows.models import Step
+from workflows.models import Step, Workflow
 
 LINES = 20_000
 HUGE_BODY = "x\n" * LINES
@@ -38,6 +39,9 @@ def matcher_steps(monkeypatch):
 
 def _set_body(step, body):
     Step.unscoped_across_environments.filter(pk=step.pk).update(body=body)
+    content_hashes_refresh(
+        queryset=Workflow.unscoped_across_environments.filter(pk=step.workflow_id)
+    )
 
 
 def _receipt_text_step(content):

@@ -22,6 +22,7 @@ from changes.services import (
     environment_insert,
 )
 from environments.models import ApiKey, Environment
+from tests.changes.conftest import rehash
 from tests.factories import ApiKeyFactory
 from workflows.models import Workflow
 
@@ -106,6 +107,7 @@ def test_a_discard_and_an_apply_of_the_same_change_run_one_after_the_other(
     tenant, content, other_tenant, other_content, monkeypatch
 ):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant, other_tenant)
     [change] = pending(tenant.development, tenant.production)
     # Both services meet right before recording their promotion, the step that references
     # both environments: if each held a lock the other's insert needs, this is where they
@@ -161,6 +163,7 @@ def test_a_promotion_in_progress_does_not_block_api_keys_in_its_environments(
     tenant, content, other_tenant, monkeypatch
 ):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant, other_tenant)
     paused = PauseOnce(services._execute)
     monkeypatch.setattr(services, "_execute", paused)
     outcomes: dict = {}
@@ -193,6 +196,7 @@ def test_an_apply_racing_an_environment_insert_never_skips_the_new_environment(
     tenant, content, other_tenant, other_content, monkeypatch
 ):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant, other_tenant)
     [change] = pending(tenant.development, tenant.production)
     # The insert pauses at its last step: Staging exists and is linked, not yet committed.
     paused = PauseOnce(services.api_key_issue)

@@ -5,8 +5,10 @@ import uuid
 
 from branding.models import Brand, Layout
 from changes.diff import ChangeSet
-from changes.registry import canonical_json, load_environment
+from changes.documents import canonical_json, environment_content_hashes_refresh
+from changes.registry import promotable_types
 from changes.services import changes_apply, changes_promote_all, environment_insert
+from tests.changes.conftest import rehash
 from workflows.models import Feed, Step, Workflow, WorkflowGroup
 
 CONTENT_MODELS = (WorkflowGroup, Feed, Layout, Brand, Workflow, Step)
@@ -35,6 +37,7 @@ def test_an_update_promoted_downstream_keeps_the_target_rows_public_ids(tenant, 
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
     Step.unscoped_across_environments.filter(pk=content.steps[0].pk).update(body="Hey")
     Feed.unscoped_across_environments.filter(pk=content.feed.pk).update(name="News")
+    rehash(tenant)
 
     changes_promote_all(source=tenant.development, actor=tenant.editor.user)
 
@@ -49,12 +52,15 @@ def test_an_update_promoted_downstream_keeps_the_target_rows_public_ids(tenant, 
 
 
 def test_public_ids_are_not_in_documents_and_never_show_as_changes(tenant, content):
-    states = load_environment(tenant.development)
-    public_ids = {state.public_id for by_origin in states.values() for state in by_origin.values()}
-    documents = canonical_json(
-        [state.document for by_origin in states.values() for state in by_origin.values()]
-    )
+    states = [
+        state
+        for promotable_type in promotable_types()
+        for state in promotable_type.load(promotable_type.rows(tenant.development))
+    ]
+    public_ids = {state.public_id for state in states}
+    documents = canonical_json([state.document for state in states])
     assert "public_id" not in documents
+    assert "created_at" not in documents
     assert not [public_id for public_id in public_ids if public_id in documents]
     for model in CONTENT_MODELS:
         for pk in model.unscoped_across_environments.filter(
@@ -62,6 +68,8 @@ def test_public_ids_are_not_in_documents_and_never_show_as_changes(tenant, conte
         ).values_list("pk", flat=True):
             model.unscoped_across_environments.filter(pk=pk).update(public_id=uuid.uuid4())
 
+    # New public ids leave every stored content hash right: none is recomputed.
+    assert environment_content_hashes_refresh(environments=[tenant.development]) == 0
     assert ChangeSet.compute(source=tenant.development, target=tenant.production).changes == []
 
 
@@ -72,6 +80,7 @@ def test_a_change_names_its_entity_by_the_source_rows_public_id(tenant, content)
     )
     Step.unscoped_across_environments.filter(feed=content.feed).update(feed=None)
     Feed.unscoped_across_environments.filter(pk=content.feed.pk).delete()
+    rehash(tenant)
     changes = ChangeSet.compute(source=tenant.development, target=tenant.production).by_id
 
     update = changes[f"workflow:{content.welcome.origin_id}"]
@@ -93,6 +102,7 @@ def test_a_created_entity_gets_a_new_public_id_downstream(tenant, content):
     created = Workflow.unscoped_across_environments.create(
         environment=tenant.development, name="New", identifier="new", group=content.group
     )
+    rehash(tenant)
 
     changes_promote_all(source=tenant.development, actor=tenant.editor.user)
 

@@ -10,6 +10,7 @@ from changes.services import (
     changes_promote_all,
     promotion_revert,
 )
+from tests.changes.conftest import rehash
 from tests.factories import LayoutFactory
 from workflows.models import Step, Workflow
 
@@ -23,6 +24,7 @@ def test_revert_restores_the_prior_documents(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(subject="New subject")
     Workflow.unscoped_across_environments.filter(pk=content.receipt.pk).delete()
+    rehash(tenant)
     promotion = changes_promote_all(source=tenant.development, actor=tenant.admin.user).promotion
     assert not production(tenant, Workflow, origin_id=content.receipt.origin_id).exists()
 
@@ -48,8 +50,10 @@ def test_revert_restores_the_prior_documents(tenant, content):
 
 def test_revert_is_refused_after_a_later_promotion_of_the_same_entities(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     first = changes_promote_all(source=tenant.development, actor=tenant.admin.user).promotion
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Howdy")
+    rehash(tenant)
     change = ChangeSet.compute(source=tenant.development, target=tenant.production).changes[0]
     changes_apply(
         source=tenant.development,
@@ -67,6 +71,7 @@ def test_revert_is_refused_after_a_later_promotion_of_the_same_entities(tenant, 
 
 def test_a_promotion_is_reverted_only_once(tenant, content):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     promotion = changes_promote_all(source=tenant.development, actor=tenant.admin.user).promotion
     promotion_revert(promotion=promotion, actor=tenant.admin.user)
     with pytest.raises(PromotionRefused, match="already reverted"):
@@ -75,6 +80,7 @@ def test_a_promotion_is_reverted_only_once(tenant, content):
 
 def test_revert_over_http_from_history(tenant, content, login):
     Workflow.unscoped_across_environments.filter(pk=content.welcome.pk).update(name="Hello")
+    rehash(tenant)
     promotion = changes_promote_all(source=tenant.development, actor=tenant.admin.user).promotion
     client = login(tenant.editor.user)
 

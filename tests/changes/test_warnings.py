@@ -3,6 +3,7 @@
 from changes import warnings
 from changes.diff import ChangeSet
 from changes.warnings import VariableUsage
+from tests.changes.conftest import rehash
 from workflows.models import Step
 
 
@@ -21,6 +22,7 @@ def test_new_variables_with_activity_data_plugged_in(tenant, content, login, mon
     Step.unscoped_across_environments.filter(pk=content.steps[1].pk).update(
         subject="Order {{ payload.orderId }} for {{ payload.customer.name }}"
     )
+    rehash(tenant)
     recent = RecentTriggers()
     monkeypatch.setattr(warnings, "trigger_variable_usage", recent)
 
@@ -37,6 +39,7 @@ def test_no_activity_data_yet_says_only_what_changed(tenant, content):
     Step.unscoped_across_environments.filter(pk=content.steps[0].pk).update(
         body="Hi {{ subscriber.firstName }}, {{ payload.orderId }}"
     )
+    rehash(tenant)
     [change] = ChangeSet.compute(source=tenant.development, target=tenant.production).changes
     [warning] = change.warnings
     assert warning.variables == [("payload.orderId", None)]
@@ -44,5 +47,6 @@ def test_no_activity_data_yet_says_only_what_changed(tenant, content):
 
 def test_an_invalid_template_adds_no_variables_and_no_error(tenant, content):
     Step.unscoped_across_environments.filter(pk=content.steps[0].pk).update(body="{{ oops ")
+    rehash(tenant)
     [change] = ChangeSet.compute(source=tenant.development, target=tenant.production).changes
     assert change.warnings == []
