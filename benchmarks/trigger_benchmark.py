@@ -8,8 +8,8 @@
 3. Sends ``--requests`` triggers (one subscriber each) with ``--concurrency`` clients, then as
    many requests to the floor, and prints accepted requests per second and p50/p99
    acknowledgement latency of each, and the ratio Herald/floor.
-4. Starts ``--workers`` ``db_worker`` processes and times how long they take to drain the queue
-   the triggers left, as messages per second.
+4. Starts ``--workers`` ``db_worker`` processes (unless ``--no-drain``) and times how long they
+   take to drain the queue the triggers left, as messages per second.
 
 Everything stays on loopback, bounded in count (``--requests``) and time (``--max-seconds`` per
 phase). Run it from the repository root, on PostgreSQL:
@@ -247,6 +247,9 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--no-drain", action="store_true", help="Measure the acknowledgements only."
+    )
     arguments = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Run it on PostgreSQL: set DATABASE_URL=postgres://…")
@@ -283,6 +286,8 @@ def main():
         report("floor", floor)
         print(f"  ratio Herald/floor: {herald['per_second'] / floor['per_second']:.2f}")
 
+        if arguments.no_drain:
+            return
         queued = Trigger.unscoped_across_environments.count()
         drained = drain(database, arguments.workers, arguments.max_seconds * 5)
         print(
