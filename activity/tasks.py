@@ -12,6 +12,7 @@ fan-outs, so one large broadcast does not hold up every other trigger behind it.
 its worker died.
 """
 
+import functools
 from contextlib import nullcontext
 
 from django.db import connection, transaction
@@ -111,6 +112,12 @@ def _column(model, name: str) -> str:
     return f'"{model._meta.get_field(name).column}"'
 
 
+@functools.cache
+def _validated(backend, task_to_enqueue) -> None:
+    """The backend's check of a task's definition, which does not change while a process runs."""
+    backend.validate_task(task_to_enqueue)
+
+
 def trigger_insert_and_enqueue(trigger) -> bool:
     """Insert the unsaved ``trigger`` and the task that expands it in one statement, which is
     one transaction of its own, committed durably before this returns. Its
@@ -132,7 +139,7 @@ def trigger_insert_and_enqueue(trigger) -> bool:
     if scope is None or scope.pk != trigger.environment_id:
         # What the scoped manager's create() refuses, refused here too.
         raise EnvironmentMismatch("A trigger is inserted in the scope of its own environment.")
-    backend.validate_task(trigger_expand_task)
+    _validated(backend, trigger_expand_task)
     # The backend's own row (as django_tasks_db's ``_task_to_db_task`` makes it); the statement
     # puts the trigger's id into its arguments.
     task_row = DBTaskResult(
