@@ -120,6 +120,9 @@ def _register_routers():
         widgets,
     )
 
+    # First: Django tries URL patterns in order, and a trigger is the request a backend sends
+    # most often.
+    api.add_router("/events", events.router)
     api.add_router("/environments", environments.router)
     api.add_router("/notification-groups", notification_groups.router)
     api.add_router("/feeds", feeds.router)
@@ -131,7 +134,6 @@ def _register_routers():
     api.add_router("/integrations", integrations.router)
     api.add_router("/widgets", widgets.session_start_router)
     api.add_router("/widgets", widgets.router)
-    api.add_router("/events", events.router)
     api.add_router("/messages", messages.router)
     api.add_router("/notifications", notifications.router)
     api.add_router("/execution-details", execution_details.router)

@@ -11,7 +11,7 @@ from django.conf import settings
 from ninja.security import APIKeyHeader
 
 from api.errors import error_response
-from api.throttling import rate_limit_take
+from api.throttling import api_key_admit, rate_limit_take
 from environments import policy
 from environments.scoping import environment_scope
 from environments.services import api_key_authenticate
@@ -49,20 +49,26 @@ def admit_with_api_key(run):
     def admitted(request, *args, **kwargs):
         if refused := body_too_large_response(request):
             return refused
-        api_key = api_key_authenticate(secret=_presented_secret(request))
-        if api_key is None:
-            return error_response(
-                401,
-                "API Key not found, revoked or expired. Send `Authorization: ApiKey <secret>` "
-                "with a key of the environment.",
-            )
-        decision = rate_limit_take(api_key=api_key)
-        if not decision.allowed:
-            return error_response(
-                429,
-                f"Too many requests for this API key. Retry in {decision.retry_after} s.",
-                headers=decision.headers(),
-            )
+        secret = _presented_secret(request)
+        admitted = api_key_admit(secret=secret)
+        if admitted is not None:
+            api_key, decision = admitted
+        else:
+            # Refused, or a database without the one-statement admission: find out which.
+            api_key = api_key_authenticate(secret=secret)
+            if api_key is None:
+                return error_response(
+                    401,
+                    "API Key not found, revoked or expired. Send `Authorization: ApiKey "
+                    "<secret>` with a key of the environment.",
+                )
+            decision = rate_limit_take(api_key=api_key)
+            if not decision.allowed:
+                return error_response(
+                    429,
+                    f"Too many requests for this API key. Retry in {decision.retry_after} s.",
+                    headers=decision.headers(),
+                )
         request.api_key = api_key
         request.environment = api_key.environment
         with environment_scope(api_key.environment):

@@ -8,8 +8,8 @@
 3. Sends ``--requests`` triggers (one subscriber each) with ``--concurrency`` clients, then as
    many requests to the floor, and prints accepted requests per second and p50/p99
    acknowledgement latency of each, and the ratio Herald/floor.
-4. Starts ``--workers`` ``db_worker`` processes and times how long they take to drain the queue
-   the triggers left, as messages per second.
+4. Starts ``--workers`` ``db_worker`` processes (unless ``--no-drain``) and times how long they
+   take to drain the queue the triggers left, as messages per second.
 
 Everything stays on loopback, bounded in count (``--requests``) and time (``--max-seconds`` per
 phase). Run it from the repository root, on PostgreSQL:
@@ -19,6 +19,7 @@ phase). Run it from the repository root, on PostgreSQL:
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -104,7 +105,8 @@ def process_environment(database: str) -> dict:
         "DJANGO_SETTINGS_MODULE": "benchmarks.trigger_settings",
         "DEBUG": "false",
         "ALLOWED_HOSTS": HOST,
-        "CONN_MAX_AGE": "60",
+        # Each worker keeps one PostgreSQL backend through the run, whose CPU time is measured.
+        "CONN_MAX_AGE": "600",
         "LOG_LEVEL": "WARNING",
         # The benchmark measures the server, not the rate limit.
         "API_RATE_LIMIT_PER_MINUTE": "100000000",
@@ -232,11 +234,57 @@ def drain(database: str, workers: int, max_seconds: float) -> dict:
     return {"messages": messages, "seconds": elapsed, "per_second": messages / elapsed}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(server: subprocess.Popen, database: str) -> tuple[list[int], list[int]]:
+    """gunicorn's workers, and the PostgreSQL backends serving them (by database name)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
+        backends = [pid for (pid,) in cursor.fetchall()]
+    return [int(pid) for pid in children], backends
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):  # a backend that went away
+            seconds[pid] = _cpu_seconds(pid)
+    return seconds
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def measured(server, database: str, **load_arguments) -> dict:
+    """``load`` with the CPU time that gunicorn's workers and their PostgreSQL backends spent
+    on it: a measure of each request's cost that other load on the machine moves far less
+    than the rates."""
+    workers, backends = server_processes(server, database)
+    before = cpu_of(workers), cpu_of(backends)
+    result = load(**load_arguments)
+    after = cpu_of(workers), cpu_of(backends)
+    requests = max(1, sum(result["statuses"].values()))
+    result["python_ms"] = _spent(before[0], after[0]) / requests * 1000
+    result["postgres_ms"] = _spent(before[1], after[1]) / requests * 1000
+    return result
+
+
 def report(name: str, result: dict) -> None:
     print(
         f"  {name:<7} {result['accepted']:>6} accepted  {result['per_second']:>7.1f} /s  "
         f"p50 {result['p50_ms']:>6.1f} ms  p99 {result['p99_ms']:>6.1f} ms  "
-        f"statuses {result['statuses']}"
+        f"statuses {result['statuses']}\n"
+        f"          CPU per request: gunicorn {result['python_ms']:.2f} ms, "
+        f"PostgreSQL {result['postgres_ms']:.2f} ms"
     )
 
 
@@ -247,6 +295,9 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--no-drain", action="store_true", help="Measure the acknowledgements only."
+    )
     arguments = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Run it on PostgreSQL: set DATABASE_URL=postgres://…")
@@ -268,8 +319,12 @@ def main():
         warm_up = max(50, arguments.requests // 20)
         load(path="/v1/events/trigger", count=warm_up, **common)
         load(path="/benchmark/floor", count=warm_up, **common)
-        herald = load(path="/v1/events/trigger", count=arguments.requests, **common)
-        floor = load(path="/benchmark/floor", count=arguments.requests, **common)
+        herald = measured(
+            server, database, path="/v1/events/trigger", count=arguments.requests, **common
+        )
+        floor = measured(
+            server, database, path="/benchmark/floor", count=arguments.requests, **common
+        )
         server.terminate()
         server.wait(timeout=30)
         server = None
@@ -282,7 +337,12 @@ def main():
         report("Herald", herald)
         report("floor", floor)
         print(f"  ratio Herald/floor: {herald['per_second'] / floor['per_second']:.2f}")
+        herald_cpu = herald["python_ms"] + herald["postgres_ms"]
+        floor_cpu = floor["python_ms"] + floor["postgres_ms"]
+        print(f"  server CPU per request, floor/Herald: {floor_cpu / herald_cpu:.2f}")
 
+        if arguments.no_drain:
+            return
         queued = Trigger.unscoped_across_environments.count()
         drained = drain(database, arguments.workers, arguments.max_seconds * 5)
         print(
