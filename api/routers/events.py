@@ -19,7 +19,6 @@ from activity.triggers import (
 from api.api import key_router
 from api.errors import error_body
 from api.schemas.activity import (
-    ADMISSION_ERRORS,
     BroadcastIn,
     BulkTriggerIn,
     RecipientIn,
@@ -27,7 +26,7 @@ from api.schemas.activity import (
     TriggerIn,
     TriggerNotActiveError,
 )
-from api.schemas.common import Envelope, Error
+from api.schemas.common import ADMISSION_ERRORS, Envelope, Error
 from subscribers.services import SubscriberProfile
 
 router = key_router(tags=["Events"])

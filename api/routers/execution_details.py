@@ -9,12 +9,11 @@ from activity import selectors
 from activity.models import ExecutionLog, Notification
 from api.api import key_router
 from api.schemas.activity import (
-    ADMISSION_ERRORS,
     ExecutionDetailOut,
     ExecutionDetailsQuery,
     refuse_repeated,
 )
-from api.schemas.common import Envelope, Error
+from api.schemas.common import ADMISSION_ERRORS, Envelope, Error
 
 router = key_router(tags=["Execution details"])
 

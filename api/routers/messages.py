@@ -9,13 +9,12 @@ from activity.selectors import workflow_api_ids
 from api.api import key_router
 from api.pagination import page_of
 from api.schemas.activity import (
-    ADMISSION_ERRORS,
     MessageDeleted,
     MessagePage,
     MessageQuery,
     refuse_repeated,
 )
-from api.schemas.common import Envelope, Error
+from api.schemas.common import ADMISSION_ERRORS, Envelope, Error
 
 router = key_router(tags=["Messages"])
 

@@ -13,7 +13,6 @@ from api.api import key_router
 from api.pagination import page_of
 from api.routers.execution_details import execution_detail_out
 from api.schemas.activity import (
-    ADMISSION_ERRORS,
     GraphDayOut,
     GraphQuery,
     NotificationOut,
@@ -22,7 +21,7 @@ from api.schemas.activity import (
     NotificationStats,
     refuse_repeated,
 )
-from api.schemas.common import Envelope, Error
+from api.schemas.common import ADMISSION_ERRORS, Envelope, Error
 from workflows.models import Channel
 
 router = key_router(tags=["Notifications"])

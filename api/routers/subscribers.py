@@ -13,9 +13,8 @@ from ninja import Query, Status
 
 from api.api import key_router
 from api.pagination import page_of
-from api.schemas.common import Envelope, Error
+from api.schemas.common import ADMISSION_ERRORS, Envelope, Error
 from api.schemas.subscribers import (
-    ADMISSION_ERRORS,
     Acknowledged,
     BulkIn,
     BulkOut,

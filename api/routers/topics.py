@@ -7,9 +7,8 @@ from ninja import Query, Status
 from api.api import key_router
 from api.pagination import page_of
 from api.routers.subscribers import api_field_names
-from api.schemas.common import CountedPage, Envelope, Error
+from api.schemas.common import ADMISSION_ERRORS, CountedPage, Envelope, Error
 from api.schemas.subscribers import (
-    ADMISSION_ERRORS,
     MembershipOut,
     TopicIn,
     TopicListQuery,

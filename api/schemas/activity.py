@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal, get_origin
 
 from django.core.exceptions import ValidationError
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from activity.models import TRANSACTION_ID_MAX_LENGTH, WORKFLOW_IDENTIFIER_MAX_LENGTH
 from activity.selectors import FILTER_VALUES_MAX, GRAPH_DAYS_MAX
 from activity.triggers import EVENTS_PER_BULK_MAX, RECIPIENTS_MAX
-from api.schemas.common import Error, PageQuery
+from api.schemas.common import AliasedSchema, Error, PageQuery
 from subscribers.models import (
     AVATAR_MAX_LENGTH,
     LOCALE_MAX_LENGTH,
@@ -23,15 +23,7 @@ from subscribers.models import (
 )
 from workflows.models import Channel
 
-# Every route is admitted by an API key: a body over the limit, a missing key and the rate limit
-# are answered before the route runs.
-ADMISSION_ERRORS = {(401, 413, 429): Error}
-
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
-
-
-class AliasedSchema(Schema):
-    model_config = ConfigDict(populate_by_name=True)
 
 
 def refuse_repeated(request, query: type[Schema]) -> None:

@@ -54,8 +54,16 @@ class Deleted(Schema):
 
 DELETED = {"acknowledged": True, "status": "deleted"}
 
-# What admission can answer on any route, before the route runs.
+# Every route is admitted by an API key: a body over the limit, a missing key and the rate limit
+# are answered before the route runs.
 ADMISSION_ERRORS = {401: Error, 413: Error, 429: Error}
+
+
+class AliasedSchema(Schema):
+    """Fields named ``_id``, ``_environmentId``… are declared with aliases (pydantic keeps
+    leading underscores for private attributes); the routes answer ``by_alias``."""
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
 def _storable(value: str) -> str:

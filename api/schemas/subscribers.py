@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from api.schemas.common import Error, InputSchema, Page, PageQuery
+from api.schemas.common import AliasedSchema, InputSchema, Page, PageQuery
 from subscribers.models import (
     AVATAR_MAX_LENGTH,
     DEVICE_TOKENS_MAX,
@@ -25,15 +25,6 @@ from subscribers.models import (
     WEBHOOK_URL_MAX_LENGTH,
 )
 from subscribers.services import BULK_MAX, CHANNELS_PER_CALL, TOPIC_SUBSCRIBERS_PER_CALL
-
-# Every route is admitted by an API key: a body over the limit, a missing key and the rate
-# limit are answered before the route runs.
-ADMISSION_ERRORS = {(401, 413, 429): Error}
-
-
-class AliasedSchema(Schema):
-    model_config = ConfigDict(populate_by_name=True)
-
 
 # Subscribers ---------------------------------------------------------------------------------
 

@@ -4,21 +4,17 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from activity.selectors import FEED_IDENTIFIERS_MAX, PAYLOAD_FILTER_MAX_BYTES
 from activity.services import MARK_AT_ONCE_MAX
-from api.schemas.common import Error
+from api.schemas.common import AliasedSchema, Error
 from subscribers.models import NAME_MAX_LENGTH, PHONE_MAX_LENGTH, SUBSCRIBER_ID_MAX_LENGTH
 
 # Every route after the session's start is admitted by its token: a body over the limit, a
 # missing or expired token, an origin the environment does not list and the rate limit are
 # answered before the route runs.
 SESSION_ERRORS = {(401, 403, 413, 429): Error}
-
-
-class AliasedSchema(Schema):
-    model_config = ConfigDict(populate_by_name=True)
 
 
 class SessionIn(Schema):
