@@ -159,6 +159,25 @@ def subscriber_with_webhook(environment, subscriber_id, phone, provider_id, url)
     return subscriber
 
 
+def chat_and_gateway_sms_deployed(environment, stand_in, *, chat_provider):
+    """Chat through ``chat_provider`` to Ada's and Bob's webhooks, SMS through the generic
+    gateway, and the workflow with its in-app step last."""
+    IntegrationFactory(
+        environment=environment, channel="chat", provider_id=chat_provider, primary=True
+    )
+    IntegrationFactory(
+        environment=environment,
+        channel="sms",
+        provider_id="generic-sms",
+        primary=True,
+        credentials={"baseUrl": stand_in.url_for("/gateway"), "apiKey": GATEWAY_KEY},
+    )
+    deploy_workflow(environment, in_app_position=2)
+    hook = stand_in.url_for
+    subscriber_with_webhook(environment, "ada", "+15555550111", chat_provider, hook(ADA_HOOK))
+    subscriber_with_webhook(environment, "bob", "+15555550122", chat_provider, hook(BOB_HOOK))
+
+
 def test_a_refused_chat_is_retried_with_backoff_until_it_is_accepted_once(
     tenant, other_tenant, key_client, stand_in, settings
 ):
@@ -291,20 +310,7 @@ def test_a_400_is_never_retried_and_holds_up_no_other_step_or_subscriber(
     stand_in.expect_request(BOB_HOOK, method="POST").respond_with_json({"id": "991"})
     stand_in.expect_request("/gateway", method="POST").respond_with_json({"id": "gw-1"})
     production = tenant.production
-    IntegrationFactory(
-        environment=production, channel="chat", provider_id=chat_provider, primary=True
-    )
-    IntegrationFactory(
-        environment=production,
-        channel="sms",
-        provider_id="generic-sms",
-        primary=True,
-        credentials={"baseUrl": stand_in.url_for("/gateway"), "apiKey": GATEWAY_KEY},
-    )
-    deploy_workflow(production, in_app_position=2)
-    hook = stand_in.url_for
-    subscriber_with_webhook(production, "ada", "+15555550111", chat_provider, hook(ADA_HOOK))
-    subscriber_with_webhook(production, "bob", "+15555550122", chat_provider, hook(BOB_HOOK))
+    chat_and_gateway_sms_deployed(production, stand_in, chat_provider=chat_provider)
 
     response = key_client(production).trigger("deploy-finished", ["ada", "bob"])
     assert response.status_code == 201, response.content
@@ -353,17 +359,7 @@ def test_retries_stop_after_the_last_attempt_and_messages_that_failed_together_s
     stand_in.expect_request(BOB_HOOK, method="POST").respond_with_response(outage)
     stand_in.expect_request("/gateway", method="POST").respond_with_json({"id": "gw-1"})
     production = tenant.production
-    IntegrationFactory(environment=production, channel="chat", provider_id="slack", primary=True)
-    IntegrationFactory(
-        environment=production,
-        channel="sms",
-        provider_id="generic-sms",
-        primary=True,
-        credentials={"baseUrl": stand_in.url_for("/gateway"), "apiKey": GATEWAY_KEY},
-    )
-    deploy_workflow(production, in_app_position=2)
-    subscriber_with_webhook(production, "ada", "+15555550111", "slack", stand_in.url_for(ADA_HOOK))
-    subscriber_with_webhook(production, "bob", "+15555550122", "slack", stand_in.url_for(BOB_HOOK))
+    chat_and_gateway_sms_deployed(production, stand_in, chat_provider="slack")
 
     response = key_client(production).trigger("deploy-finished", ["ada", "bob"])
     assert response.status_code == 201, response.content
