@@ -32,6 +32,9 @@ EXPAND_PRIORITY = 10
 DIRECT_PRIORITY = 0
 FAN_OUT_PRIORITY = -10
 
+_TRIGGER_ORIGIN = Trigger._meta.get_field("workflow_origin_id")
+_TASK_ARGUMENTS = DBTaskResult._meta.get_field("args_kwargs")
+
 
 def _scope_of(environment_id: str):
     environment = Environment.objects.filter(pk=environment_id).first()
@@ -86,30 +89,83 @@ def notifications_deliver_enqueue(notifications, *, priority: int, run_after=Non
     )
 
 
-def _insert_values(instance) -> dict[str, object]:
-    """Column -> value of an unsaved ``instance``, as its fields prepare them for an INSERT."""
-    meta = instance._meta
-    return {
-        field.column: field.get_db_prep_save(field.pre_save(instance, True), connection)
-        for field in meta.local_concrete_fields
-        if field is not meta.auto_field
-    }
+@functools.cache
+def _inserted_fields(model) -> tuple:
+    """The fields an INSERT of ``model`` writes, in the statement's order."""
+    meta = model._meta
+    return tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
 
 
-def _insert_sql(instance, **expressions: tuple[str, list]) -> tuple[str, str, list]:
-    """The column list, the list of values and its parameters of an INSERT of ``instance``;
-    ``expressions`` give some columns SQL of their own (with its parameters)."""
-    columns, values, parameters = [], [], []
-    for column, value in _insert_values(instance).items():
-        sql, sql_parameters = expressions.get(column, ("%s", [value]))
-        columns.append(f'"{column}"')
-        values.append(sql)
-        parameters.extend(sql_parameters)
-    return ", ".join(columns), ", ".join(values), parameters
+def _insert_parameters(instance, *, replaced: str, replacement: list) -> list:
+    """The parameters of an INSERT of the unsaved ``instance``, prepared by its fields as the
+    ORM prepares them; the column ``replaced`` takes the parameters ``replacement`` of its own
+    SQL (``_trigger_and_task_sql``)."""
+    parameters = []
+    for field in _inserted_fields(type(instance)):
+        if field.column == replaced:
+            parameters.extend(replacement)
+        else:
+            parameters.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+    return parameters
+
+
+def _insert_lists(model, *, replaced: str, replacement: str) -> tuple[str, str]:
+    """The column list and the values list of an INSERT of ``model``, the column ``replaced``
+    taking the SQL ``replacement`` instead of a parameter."""
+    fields = _inserted_fields(model)
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    values = ", ".join(replacement if field.column == replaced else "%s" for field in fields)
+    return columns, values
+
+
+def hot_statement_cursor():
+    """A cursor of the default connection (PostgreSQL only) that binds its parameters on the
+    server, for the statements every acknowledged trigger runs.
+
+    Django's own cursors bind on the client, so PostgreSQL parses and plans each statement
+    again every time. Bound on the server, psycopg prepares a statement once it has run
+    ``prepare_threshold`` times on a connection (``DATABASES`` OPTIONS, see settings), and
+    PostgreSQL then skips its planning. With a threshold of None nothing is prepared, and the
+    parameters are still sent apart from the SQL, unquoted.
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    server_bound = ServerBindingCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(server_bound)
+    return connection.make_cursor(server_bound)
 
 
 def _column(model, name: str) -> str:
     return f'"{model._meta.get_field(name).column}"'
+
+
+@functools.cache
+def _trigger_and_task_sql() -> str:
+    """The statement of ``trigger_insert_and_enqueue``, built once: its parameters are the
+    trigger's fields (the workflow origin's being the environment and identifier it is looked
+    up by), then the task's (its arguments' being the JSON the trigger's id is put into)."""
+    active_origin = (
+        f'(SELECT {_column(Workflow, "origin_id")} FROM "{Workflow._meta.db_table}" '
+        f"WHERE {_column(Workflow, 'environment')} = %s AND {_column(Workflow, 'identifier')} = %s "
+        f"AND {_column(Workflow, 'active')} LIMIT 1)"
+    )
+    trigger_columns, trigger_values = _insert_lists(
+        Trigger, replaced=_TRIGGER_ORIGIN.column, replacement=active_origin
+    )
+    task_columns, task_values = _insert_lists(
+        DBTaskResult,
+        replaced=_TASK_ARGUMENTS.column,
+        replacement="jsonb_set(%s::jsonb, '{args,1}', to_jsonb(stored.id))",
+    )
+    return (
+        f'WITH stored AS (INSERT INTO "{Trigger._meta.db_table}" ({trigger_columns}) '
+        f"VALUES ({trigger_values}) RETURNING {_column(Trigger, 'id')} AS id) "
+        f'INSERT INTO "{DBTaskResult._meta.db_table}" ({task_columns}) '
+        f"SELECT {task_values} FROM stored RETURNING (SELECT id FROM stored)"
+    )
 
 
 @functools.cache
@@ -152,36 +208,23 @@ def trigger_insert_and_enqueue(trigger) -> bool:
         backend_name=backend.alias,
     )
     pre_save.send(sender=DBTaskResult, instance=task_row, raw=False, using=connection.alias)
-    active_origin = (
-        f'(SELECT {_column(Workflow, "origin_id")} FROM "{Workflow._meta.db_table}" '
-        f"WHERE {_column(Workflow, 'environment')} = %s AND {_column(Workflow, 'identifier')} = %s "
-        f"AND {_column(Workflow, 'active')} LIMIT 1)",
-        [trigger.environment_id, trigger.workflow_identifier],
-    )
-    trigger_columns, trigger_values, trigger_parameters = _insert_sql(
-        trigger, **{Trigger._meta.get_field("workflow_origin_id").column: active_origin}
-    )
-    arguments = DBTaskResult._meta.get_field("args_kwargs")
-    task_columns, task_values, task_parameters = _insert_sql(
-        task_row,
-        **{
-            arguments.column: (
-                "jsonb_set(%s::jsonb, '{args,1}', to_jsonb(stored.id))",
-                [arguments.get_db_prep_save(task_row.args_kwargs, connection)],
-            )
-        },
-    )
+    parameters = [
+        *_insert_parameters(
+            trigger,
+            replaced=_TRIGGER_ORIGIN.column,
+            replacement=[trigger.environment_id, trigger.workflow_identifier],
+        ),
+        *_insert_parameters(
+            task_row,
+            replaced=_TASK_ARGUMENTS.column,
+            replacement=[_TASK_ARGUMENTS.get_db_prep_save(task_row.args_kwargs, connection)],
+        ),
+    ]
     # Inside a caller's transaction, a refused statement must leave it usable, as the ORM
     # path's atomic() does: a savepoint. On its own the statement is its own transaction.
     refusable = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with refusable, connection.cursor() as cursor:
-        cursor.execute(
-            f'WITH stored AS (INSERT INTO "{Trigger._meta.db_table}" ({trigger_columns}) '
-            f"VALUES ({trigger_values}) RETURNING {_column(Trigger, 'id')} AS id) "
-            f'INSERT INTO "{DBTaskResult._meta.db_table}" ({task_columns}) '
-            f"SELECT {task_values} FROM stored RETURNING (SELECT id FROM stored)",
-            [*trigger_parameters, *task_parameters],
-        )
+    with refusable, hot_statement_cursor() as cursor:
+        cursor.execute(_trigger_and_task_sql(), parameters)
         (trigger.pk,) = cursor.fetchone()
     trigger._state.adding = False
     trigger._state.db = connection.alias

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import Organization
+from activity.tasks import hot_statement_cursor
 from environments.keys import digest_of
 from environments.models import ApiKey, Environment
 
@@ -142,7 +143,7 @@ def api_key_admit(*, secret: str, now: datetime | None = None) -> tuple[ApiKey, 
     burst = settings.API_RATE_LIMIT_BURST
     interval = timedelta(seconds=60.0 / settings.API_RATE_LIMIT_PER_MINUTE)
     now = now or timezone.now()
-    with connection.cursor() as cursor:
+    with hot_statement_cursor() as cursor:
         cursor.execute(
             _admission_sql(relaxed=not connection.in_atomic_block),
             {

@@ -104,6 +104,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"herald-test-{os.getpid()}.sqlite3")
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The statements every trigger runs bind on the server (activity.tasks.hot_statement_cursor)
+    # and are prepared once they ran this often on a connection; every other query binds on the
+    # client and is never prepared. Behind a pooler in transaction mode that does not keep
+    # prepared statements (pgbouncer before 1.21, or without max_prepared_statements), set it
+    # to "none".
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        None if _prepare_threshold.lower() in ("", "none") else int(_prepare_threshold)
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

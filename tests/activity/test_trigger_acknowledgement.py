@@ -118,3 +118,22 @@ def test_admission_records_the_keys_use_and_leaves_commits_durable(api):
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_two_statements_are_prepared_once_they_repeat_on_postgresql(api):
+    """Bound on the server, admission and the trigger's INSERT are prepared after
+    ``prepare_threshold`` runs on a connection, so PostgreSQL stops planning them; the rest of
+    Herald binds on the client and is never prepared."""
+    for number in range(8):
+        assert api.trigger("order-shipped", "ada", transactionId=f"tx-{number}").status_code == 201
+    if connection.vendor == "postgresql":
+        assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 5
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements ORDER BY statement")
+            prepared = [statement for (statement,) in cursor.fetchall()]
+        assert len(prepared) == 2
+        assert any('UPDATE "environments_apikey"' in statement for statement in prepared)
+        assert any('INSERT INTO "activity_trigger"' in statement for statement in prepared)
+    else:
+        assert len(_task_rows()) == 8
