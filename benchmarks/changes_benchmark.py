@@ -521,7 +521,7 @@ def explain(seeder: Seeder) -> None:
     total = len(change_set)
     for label, start in (("first page", 0), ("last page", max(0, total - 25))):
         with CaptureQueriesContext(connection) as captured:
-            list(change_set.rows()[start : start + 25])
+            change_set.page_rows(type_key=None, offset=start, limit=25)  # what the page runs
         statements.append((f"page of rows, {label}", captured[-1]["sql"]))
     with CaptureQueriesContext(connection) as captured:
         workflows = Workflow.unscoped_across_environments.filter(environment=seeder.development)

@@ -286,6 +286,28 @@ class ChangeRows:
         return self.change_set.changes_of_rows(rows)
 
 
+def _windows(counts: list[tuple[int, int]], *, offset: int, limit: int) -> list[tuple]:
+    """The part of each type's list that rows ``offset`` to ``offset + limit`` of the whole
+    list cover, given (type position, count) in list order: (type position, offset in the
+    type, limit, descending). A window in the second half of its type is read from the end
+    (``descending``, its offset counted from the end), so the last page costs what the first
+    does: an index read backwards stops after a few rows, where one read forwards would walk
+    past every row before it."""
+    windows = []
+    type_start = 0
+    for position, count in counts:
+        low, high = max(offset, type_start), min(offset + limit, type_start + count)
+        if low < high:
+            start = low - type_start
+            from_end = count - (high - type_start)
+            if from_end < start:
+                windows.append((position, from_end, high - low, True))
+            else:
+                windows.append((position, start, high - low, False))
+        type_start += count
+    return windows
+
+
 class ChangeSet:
     """The pending changes from ``source`` into ``target``, answered in SQL on demand.
 
@@ -408,6 +430,18 @@ class ChangeSet:
         it replaces), which is all a fingerprint needs. With ``plan_order``, the rows come in
         the order Promote all writes them: creates and updates by type, then deletes in reverse.
         """
+        parts = self._row_sides(type_key=type_key, hashes=hashes)
+        if not parts:
+            return promotable_types()[0].rows(self.source).none().values("pk")
+        first, *others = parts
+        first = first.union(*others, all=True)
+        if plan_order:
+            return first.order_by("plan_position", "sort_name", "origin")
+        return first.order_by("type_position", "sort_name", "origin")
+
+    def _row_sides(self, *, type_key: str | None, hashes: bool = False) -> list[QuerySet]:
+        """The parts of ``rows()``, unordered: for each type, its changed source rows and its
+        deleted target rows."""
         parts = []
         ordered = promotable_types()
         for position, promotable_type in enumerate(ordered):
@@ -432,24 +466,59 @@ class ChangeSet:
                         else Value(None, output_field=BigIntegerField())
                     )
                 parts.append(queryset.values(**columns))
-        if not parts:
-            return promotable_types()[0].rows(self.source).none().values("pk")
-        first, *others = parts
-        first = first.union(*others, all=True)
-        if plan_order:
-            return first.order_by("plan_position", "sort_name", "origin")
-        return first.order_by("type_position", "sort_name", "origin")
+        return parts
 
     def page_rows(self, *, type_key: str | None, offset: int, limit: int) -> list[dict]:
-        """``limit`` rows of ``rows()`` from ``offset``: paged in SQL."""
-        return compiled_rows(
-            f"rows:{type_key or ''}",
-            lambda source, target: ChangeSet(source=source, target=target).rows(type_key=type_key),
-            self.source,
-            self.target,
-            limit=limit,
-            offset=offset,
-        )
+        """``limit`` rows of ``rows()`` from ``offset``: paged in SQL, in one query.
+
+        The stored counts say which types the page covers, and where in each: each type's
+        part is read on its own, ordered by an index and limited there, instead of sorting
+        every change to keep 25 (see ``_windows``)."""
+        ordered = promotable_types()
+        counts_by_type = self.counts_by_type()
+        counts = [
+            (position, counts_by_type.get(promotable_type.key, 0))
+            for position, promotable_type in enumerate(ordered)
+            if not type_key or promotable_type.key == type_key
+        ]
+        parts = []
+        for position, type_offset, type_limit, descending in _windows(
+            counts, offset=offset, limit=limit
+        ):
+            key = ordered[position].key
+            direction = "DESC" if descending else "ASC"
+            order = f"ORDER BY sort_name {direction}, origin {direction}"
+            # Each side ordered and limited on its own, then the two merged: PostgreSQL reads
+            # a side in the order of its index (``workflow_sort_name_per_env``) and stops
+            # after ``type_offset + type_limit`` rows, where an ordered UNION ALL of both
+            # sides would be sorted whole.
+            sides, params = [], []
+            for index in range(2):
+                sql, side_params = compiled_sql(
+                    f"rows:{key}:{index}",
+                    lambda source, target, key=key, index=index: ChangeSet(
+                        source=source, target=target
+                    )._row_sides(type_key=key)[index],
+                    self.source,
+                    self.target,
+                )
+                sides.append(
+                    f"SELECT * FROM (SELECT * FROM ({sql}) s {order} LIMIT %s) side{index}"
+                )
+                params += [*side_params, type_offset + type_limit]
+            parts.append(
+                (
+                    f"SELECT * FROM (SELECT * FROM ({' UNION ALL '.join(sides)}) t "
+                    f"{order} LIMIT %s OFFSET %s) part{len(parts)}",
+                    [*params, type_limit, type_offset],
+                )
+            )
+        if not parts:
+            return []
+        sql = " UNION ALL ".join(part for part, _params in parts)
+        params = [param for _part, part_params in parts for param in part_params]
+        # The page's few rows, put in the page's order by the database (its collation).
+        return _fetch(f"{sql} ORDER BY type_position, sort_name, origin", params)
 
     def changes_of_rows(
         self, rows: Iterable[dict], *, documents: bool = True
@@ -754,7 +823,26 @@ _compiled: dict[tuple, tuple[str, list, list[int], list[int]]] = {}
 
 
 def compiled_rows(name: str, build, source, target, *, limit=None, offset=None) -> list[dict]:
-    """Run the queryset ``build(source, target)`` as rows of dicts, compiling it only once.
+    """Run the queryset ``build(source, target)`` as rows of dicts, compiling it only once
+    (``compiled_sql``)."""
+    sql, params = compiled_sql(name, build, source, target)
+    if limit is not None:
+        sql = f"{sql} LIMIT %s OFFSET %s"
+        params += [limit, offset or 0]
+    return _fetch(sql, params)
+
+
+def _fetch(sql: str, params: list) -> list[dict]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def compiled_sql(name: str, build, source, target) -> tuple[str, list]:
+    """The SQL and parameters of the queryset ``build(source, target)``, compiled only once.
 
     The counting and listing querysets hold a subquery per type, and Django takes longer to
     compile them than PostgreSQL takes to run them. They are compiled once per process for two
@@ -784,13 +872,7 @@ def compiled_rows(name: str, build, source, target, *, limit=None, offset=None) 
         value = Environment._meta.pk.get_db_prep_value(environment.pk, connection)
         for index in slots:
             params[index] = value
-    if limit is not None:
-        sql = f"{sql} LIMIT %s OFFSET %s"
-        params += [limit, offset or 0]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        columns = [column[0] for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return sql, params
 
 
 REFERRERS_SHOWN = 5

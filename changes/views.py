@@ -72,7 +72,7 @@ def _entity_url(request, change) -> str | None:
     return None
 
 
-def _row_context(request, change, *, dependencies=None, **extra) -> dict:
+def _row_context(request, change, *, dependencies=None, row_urls=None, **extra) -> dict:
     if dependencies is None:
         dependencies = (
             changes_dependencies(change_set=change.change_set, changes=[change])[change.change_id]
@@ -80,10 +80,20 @@ def _row_context(request, change, *, dependencies=None, **extra) -> dict:
             else []
         )
     return {
+        "row_urls": row_urls or _row_urls(request),
         "change": change,
         "entity_url": _entity_url(request, change),
         "dependencies": dependencies,
         **extra,
+    }
+
+
+def _row_urls(request) -> dict:
+    """The URLs every row posts or links to, reversed once for the page, not per row."""
+    kwargs = request.environment.url_kwargs
+    return {
+        "apply": reverse("changes:apply", kwargs=kwargs),
+        "discard": reverse("changes:discard", kwargs=kwargs),
     }
 
 
@@ -111,11 +121,14 @@ def _changes_context(request, change_set: ChangeSet | None, *, page: bool = True
     change_set.prefetch(changes)
     dependencies = changes_dependencies(change_set=change_set, changes=changes)
     counts_by_type = change_set.counts_by_type()
+    row_urls = _row_urls(request)
     context.update(
         type_filter=type_filter,
         page=page,
         rows=[
-            _row_context(request, change, dependencies=dependencies[change.change_id])
+            _row_context(
+                request, change, dependencies=dependencies[change.change_id], row_urls=row_urls
+            )
             for change in changes
         ],
         type_choices=[

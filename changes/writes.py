@@ -148,9 +148,10 @@ class ValuesByPk(Expression):
 UPDATE_BATCH_SIZE = 500
 
 
-def _bulk_update(model, rows: list[tuple[dict, tuple[str, ...]]]) -> None:
+def _bulk_update(model, rows: list[tuple[dict, tuple[str, ...]]], *, also=None) -> None:
     """``rows`` are (values with "pk", columns to write): one UPDATE per set of columns and
-    batch of rows, every column of the set written with one ``ValuesByPk``."""
+    batch of rows, every column of the set written with one ``ValuesByPk``, and the values
+    ``also`` (the same for every row) in the same statement."""
     groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
     for values, columns in rows:
         if columns:
@@ -166,7 +167,8 @@ def _bulk_update(model, rows: list[tuple[dict, tuple[str, ...]]]) -> None:
                         {values["pk"]: values[column] for values in batch}, output_field=field
                     )
                     for column, field in fields.items()
-                }
+                },
+                **(also or {}),
             )
 
 
@@ -215,11 +217,8 @@ def _upsert_round(promotable_type: PromotableType, *, writes: list[Write], targe
             values["origin_id"] = uuid.UUID(write.origin_id)
             columns += ("origin_id",)
         updates.append((values, columns))
-    _bulk_update(model, updates)
-    if updates:
-        manager.filter(pk__in=[values["pk"] for values, _columns in updates]).update(
-            updated_by=editor, updated_at=now
-        )
+    # Who and when in the same UPDATE as the content: each row is written once.
+    _bulk_update(model, updates, also={"updated_by": editor, "updated_at": now})
     created = manager.bulk_create(
         [
             model(

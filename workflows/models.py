@@ -1,6 +1,7 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from environments.models import EnvironmentScopedModel, PromotableModel
 
@@ -90,6 +91,14 @@ class Workflow(PromotableModel):
             *PromotableModel.Meta.indexes,
             # The workflows list: one environment's workflows by name, a page at a time.
             models.Index(fields=["environment", "name", "id"], name="workflow_name_per_env"),
+            # The Changes page: a type's changes in order (lower(name), then origin), read in
+            # that order from either end and stopped after a page.
+            models.Index(
+                models.F("environment"),
+                Lower("name"),
+                models.F("origin_id"),
+                name="workflow_sort_name_per_env",
+            ),
         ]
 
     def __str__(self):

@@ -147,3 +147,29 @@ def test_the_chunks_are_really_small_in_the_chunked_test(tenant, content, monkey
     changes_promote_all(source=tenant.development, actor=tenant.admin.user)
 
     assert written == [2, 2, 1]
+
+
+def test_history_is_written_by_one_counted_statement_per_chunk(tenant, content, monkeypatch):
+    # On PostgreSQL it is a COPY, which the driver runs outside Django's cursor wrapper: it
+    # must still show in the query log, or query budgets would not see it.
+    monkeypatch.setattr(services, "PROMOTION_CHUNK_SIZE", 2)
+    for number in range(5):
+        WorkflowFactory(environment=tenant.development, name=f"New {number}", group=content.group)
+    rehash(tenant)
+
+    with CaptureQueriesContext(connection) as captured:
+        promotion = changes_promote_all(
+            source=tenant.development, actor=tenant.admin.user
+        ).promotion
+
+    history = [
+        query["sql"]
+        for query in captured.captured_queries
+        if "changes_promotionitem" in query["sql"]
+        and query["sql"].lstrip('("').upper().startswith(("INSERT", "COPY"))
+    ]
+    assert len(history) == 3  # chunks of 2, 2 and 1
+    assert promotion.items.count() == 5
+    assert sorted(promotion.items.values_list("name", flat=True)) == [
+        f"New {number}" for number in range(5)
+    ]
