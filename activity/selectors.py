@@ -5,9 +5,10 @@ and the dashboard's preview read it).
 Lists read newest first from the indexes of ``activity.models``. A transactionId is resolved to
 its trigger first (the unique (environment, transactionId) index), and a subscriberId or email to
 subscribers, so every filter reaches the big tables through an index that leads with what it
-filters on. The Activity pages page by keyset on ``(created_at, id)`` (``keyset_page``): a page
-is "the next rows after this cursor", so page 1,000 costs what page 1 costs and nothing counts
-the table. The Novu-compatible API pages by offset, as Novu does, up to a bounded page.
+filters on. The Activity pages page by keyset on ``(created_at, id)``
+(``notification_keyset_page``): a page is "the next rows after this cursor", so page 1,000 costs
+what page 1 costs and nothing counts the table. The Novu-compatible API pages by offset, as Novu
+does, up to a bounded page.
 """
 
 import base64
@@ -24,6 +25,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from activity.models import ExecutionLog, Job, Message, Notification, Trigger
+from environments.keysets import KeysetPage, keyset_page
 from environments.scoping import current_environment
 from subscribers.models import Subscriber, is_storable_text
 from subscribers.selectors import subscriber_list
@@ -67,16 +69,6 @@ def _storable(values) -> list[str]:
 # Keyset pages --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class KeysetPage:
-    """One page of rows. ``next_cursor`` goes in ``?after=`` (older rows), ``previous_cursor``
-    in ``?before=`` (newer rows); each is None when there is nothing that way."""
-
-    rows: list
-    next_cursor: str | None
-    previous_cursor: str | None
-
-
 def cursor_of(row) -> str:
     """``<microseconds since the epoch>.<id>`` of a row (a model instance, or a named row with
     ``created_at`` and ``id``): where a page ends."""
@@ -112,24 +104,24 @@ def _newer_than(rows: QuerySet, position) -> QuerySet:
     return rows.filter(created_at__gte=moment).filter(Q(created_at__gt=moment) | Q(id__gt=pk))
 
 
-def keyset_page(rows: QuerySet, *, after: str | None, before: str | None, size: int) -> KeysetPage:
-    """``rows`` newest first, ``size`` at a time around a cursor: one query (two when a
-    ``before`` cursor reaches back to the newest rows). A cursor that does not parse is
-    ignored: the first page is shown, never an error."""
-    before_position, after_position = cursor_parse(before), cursor_parse(after)
-    if before_position is not None:
-        window = list(_newer_than(rows, before_position).order_by("created_at", "id")[: size + 1])
-        if len(window) > size:
-            page = list(reversed(window[:size]))
-            return KeysetPage(page, cursor_of(page[-1]), cursor_of(page[0]))
-        # Back at the newest rows: a full first page rather than a short one.
-        after_position = None
-    query = rows if after_position is None else _older_than(rows, after_position)
-    window = list(query.order_by("-created_at", "-id")[: size + 1])
-    page = window[:size]
-    next_cursor = cursor_of(page[-1]) if len(window) > size else None
-    previous_cursor = cursor_of(page[0]) if after_position is not None and page else None
-    return KeysetPage(page, next_cursor, previous_cursor)
+def _past(rows: QuerySet, position, forward: bool) -> QuerySet:
+    return _older_than(rows, position) if forward else _newer_than(rows, position)
+
+
+def notification_keyset_page(
+    rows: QuerySet, *, after: str | None, before: str | None, size: int
+) -> KeysetPage:
+    """``rows`` newest first by ``(created_at, id)``, ``size`` at a time around a cursor."""
+    return keyset_page(
+        rows,
+        after=after,
+        before=before,
+        size=size,
+        ordering=["-created_at", "-id"],
+        past=_past,
+        cursor_of=cursor_of,
+        parse=cursor_parse,
+    )
 
 
 # Lists of notifications ----------------------------------------------------------------------
@@ -276,7 +268,9 @@ def notification_page(
         "trigger__transaction_id",
         named=True,
     )
-    return keyset_page(rows, after=after, before=before, size=size or NOTIFICATIONS_PER_PAGE)
+    return notification_keyset_page(
+        rows, after=after, before=before, size=size or NOTIFICATIONS_PER_PAGE
+    )
 
 
 def _with_details(notifications: QuerySet) -> QuerySet:

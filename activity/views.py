@@ -2,7 +2,6 @@
 render."""
 
 from typing import TypedDict
-from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
@@ -23,17 +22,6 @@ from subscribers.models import Subscriber
 from subscribers.selectors import subscriber_get_by_public_id
 from workflows.models import Channel
 from workflows.views import EMAIL_DOCUMENT_CSP
-
-
-def _page_links(page: selectors.KeysetPage, query: dict) -> dict:
-    def link(direction, cursor):
-        return "?" + urlencode({**query, direction: cursor}) if cursor else None
-
-    return {
-        "next_url": link("after", page.next_cursor),
-        "previous_url": link("before", page.previous_cursor),
-    }
-
 
 TRANSACTION_ID_SHOWN = 28
 
@@ -116,7 +104,7 @@ def notification_index(request, organization_slug, environment_slug):
         "filters": filters,
         "page": page,
         "rows": _notification_rows(page.rows, activity_url=activity_url),
-        **_page_links(page, form.query()),
+        **page.links(**form.query()),
     }
     template = "activity/index.html"
     if request.htmx and not request.htmx.boosted:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
+from environments.keysets import KeysetPage, keyset_page
 from subscribers.models import (
     PREFERENCE_CHANNELS,
     Subscriber,
@@ -31,16 +32,6 @@ SEARCH_MAX_LENGTH = 200
 # Keyset pages --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class KeysetPage:
-    """One page of rows. ``next_cursor`` goes in ``?after=``, ``previous_cursor`` in
-    ``?before=``; each is None when there is nothing that way."""
-
-    rows: list
-    next_cursor: str | None
-    previous_cursor: str | None
-
-
 def _keyset_page(
     rows: QuerySet,
     *,
@@ -51,43 +42,22 @@ def _keyset_page(
     size: int,
     parse: Callable[[str], object],
 ) -> KeysetPage:
-    """Rows ordered by the unique ``field``, ``size`` at a time around a cursor.
+    """Rows ordered by the unique ``field``, ``size`` at a time around a cursor."""
 
-    A cursor that does not parse is ignored: the first page is shown, never an error.
-    """
+    def past(rows: QuerySet, value, forward: bool) -> QuerySet:
+        lookup = "lt" if descending == forward else "gt"
+        return rows.filter(**{f"{field}__{lookup}": value})
 
-    def cursor_of(row) -> str:
-        return str(getattr(row, field))
-
-    def parsed(cursor):
-        if not cursor:
-            return None
-        try:
-            return parse(cursor)
-        except (TypeError, ValueError):
-            return None
-
-    forward = "-" + field if descending else field
-    backward = field if descending else "-" + field
-    after_value, before_value = parsed(after), parsed(before)
-    if before_value is not None:
-        beyond = "gt" if descending else "lt"
-        earlier = rows.filter(**{f"{field}__{beyond}": before_value}).order_by(backward)
-        window = list(earlier[: size + 1])
-        if len(window) > size:
-            page = list(reversed(window[:size]))
-            return KeysetPage(page, cursor_of(page[-1]), cursor_of(page[0]))
-        # Back at the start: show a full first page rather than a short one.
-        after_value = None
-    query = rows
-    if after_value is not None:
-        beyond = "lt" if descending else "gt"
-        query = rows.filter(**{f"{field}__{beyond}": after_value})
-    window = list(query.order_by(forward)[: size + 1])
-    page = window[:size]
-    next_cursor = cursor_of(page[-1]) if len(window) > size else None
-    previous_cursor = cursor_of(page[0]) if after_value is not None and page else None
-    return KeysetPage(page, next_cursor, previous_cursor)
+    return keyset_page(
+        rows,
+        after=after,
+        before=before,
+        size=size,
+        ordering=["-" + field if descending else field],
+        past=past,
+        cursor_of=lambda row: str(getattr(row, field)),
+        parse=parse,
+    )
 
 
 # Subscribers ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ through the API). Writing views declare ``@writes(Write.RUNTIME)``; the services
 
 import json
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -53,19 +53,6 @@ def _url(request, name: str, **kwargs) -> str:
     return reverse(name, kwargs={**request.environment.url_kwargs, **kwargs})
 
 
-def _page_links(page: selectors.KeysetPage, **query) -> dict:
-    """Previous/Next hrefs of a keyset page, keeping the other query parameters."""
-    query = {name: value for name, value in query.items() if value}
-
-    def link(direction, cursor):
-        return "?" + urlencode({**query, direction: cursor}) if cursor else None
-
-    return {
-        "next_url": link("after", page.next_cursor),
-        "previous_url": link("before", page.previous_cursor),
-    }
-
-
 # Subscribers ---------------------------------------------------------------------------------
 
 
@@ -80,7 +67,7 @@ def subscriber_index(request, organization_slug, environment_slug):
         "search_form": search_form,
         "search": search,
         "page": page,
-        **_page_links(page, q=search),
+        **page.links(q=search),
     }
     template = "subscribers/subscriber_list.html"
     if request.htmx and not request.htmx.boosted:
@@ -240,7 +227,7 @@ def _topic_list_page(request, *, form=None, status=200):
     if form is None and Permissions.of(request).write_runtime:
         form = TopicForm()
     page = selectors.topic_page(after=request.GET.get("after"), before=request.GET.get("before"))
-    context = {"page": page, "form": form, **_page_links(page)}
+    context = {"page": page, "form": form, **page.links()}
     return TemplateResponse(request, "subscribers/topic_list.html", context, status=status)
 
 
@@ -275,7 +262,7 @@ def _topic_detail_page(request, topic, *, add_form=None):
     page = selectors.topic_members_page(
         topic=topic, after=request.GET.get("after"), before=request.GET.get("before")
     )
-    context = {"topic": topic, "page": page, "add_form": add_form, **_page_links(page)}
+    context = {"topic": topic, "page": page, "add_form": add_form, **page.links()}
     return TemplateResponse(request, "subscribers/topic_detail.html", context)
 
 
