@@ -24,6 +24,7 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from activity.models import Trigger
+from config.db import hot_statement_cursor
 from environments.models import Environment
 from environments.scoping import EnvironmentMismatch, current_environment, environment_scope
 from workflows.models import Workflow
@@ -116,26 +117,6 @@ def _insert_lists(model, *, replaced: str, replacement: str) -> tuple[str, str]:
     columns = ", ".join(f'"{field.column}"' for field in fields)
     values = ", ".join(replacement if field.column == replaced else "%s" for field in fields)
     return columns, values
-
-
-def hot_statement_cursor():
-    """A cursor of the default connection (PostgreSQL only) that binds its parameters on the
-    server, for the statements every acknowledged trigger runs.
-
-    Django's own cursors bind on the client, so PostgreSQL parses and plans each statement
-    again every time. Bound on the server, psycopg prepares a statement once it has run
-    ``prepare_threshold`` times on a connection (``DATABASES`` OPTIONS, see settings), and
-    PostgreSQL then skips its planning. With a threshold of None nothing is prepared, and the
-    parameters are still sent apart from the SQL, unquoted.
-    """
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    server_bound = ServerBindingCursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(server_bound)
-    return connection.make_cursor(server_bound)
 
 
 def _column(model, name: str) -> str:

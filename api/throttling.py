@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import Organization
-from activity.tasks import hot_statement_cursor
+from config.db import hot_statement_cursor
 from environments.keys import digest_of
 from environments.models import ApiKey, Environment
 

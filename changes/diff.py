@@ -177,15 +177,24 @@ class PendingChange:
         )
 
     @cached_property
-    def summary(self) -> str:
-        from changes.comparisons import change_summary
+    def facts(self):
+        """What the row shows (``changes.facts``): read with the page's others when prefetched,
+        else worked out from the documents."""
+        from changes.facts import facts_of
 
-        return change_summary(
+        prefetched = self.change_set._facts_cache.get(self.change_id)
+        if prefetched is not None:
+            return prefetched
+        return facts_of(
             self.promotable_type,
             old=self.downstream_document,
             new=self.upstream_document,
             relinks=self.relinks,
         )
+
+    @property
+    def summary(self) -> str:
+        return self.facts.summary
 
     @cached_property
     def warnings(self) -> list:
@@ -266,9 +275,10 @@ class ChangeRows:
     """The ordered change list as a lazy sequence for ``Paginator``: its length comes from the
     counts query, and each slice is one query."""
 
-    def __init__(self, change_set: ChangeSet, *, type_key: str | None):
+    def __init__(self, change_set: ChangeSet, *, type_key: str | None, documents: bool = True):
         self.change_set = change_set
         self.type_key = type_key
+        self.documents = documents
 
     def count(self) -> int:
         if self.type_key:
@@ -283,7 +293,7 @@ class ChangeRows:
         rows = self.change_set.page_rows(
             type_key=self.type_key, offset=start, limit=max(0, index.stop - start)
         )
-        return self.change_set.changes_of_rows(rows)
+        return self.change_set.changes_of_rows(rows, documents=self.documents)
 
 
 def _windows(counts: list[tuple[int, int]], *, offset: int, limit: int) -> list[tuple]:
@@ -552,10 +562,10 @@ class ChangeSet:
                 changes.append(found[key])
         return changes
 
-    def page(self, *, type_key: str | None = None) -> ChangeRows:
+    def page(self, *, type_key: str | None = None, documents: bool = True) -> ChangeRows:
         """The changes in order, for ``Paginator``: each page is one query, and documents
-        load for that page only."""
-        return ChangeRows(self, type_key=type_key)
+        load for that page only (or, without ``documents``, when asked for)."""
+        return ChangeRows(self, type_key=type_key, documents=documents)
 
     @cached_property
     def changes(self) -> list[PendingChange]:
@@ -749,17 +759,35 @@ class ChangeSet:
         return {}
 
     def prefetch(self, changes: list[PendingChange]) -> None:
-        """Everything a page of ``changes`` shows, in a constant number of queries: their
-        documents, the names they reference, and what their warnings need."""
+        """Everything the diffs and warnings of ``changes`` show, in a constant number of
+        queries: their documents, the names they reference, and what their warnings need."""
         self.load_documents(changes)
         self.names_for(changes)
-        deleted = [change for change in changes if change.upstream is None]
-        self.target_referrers_of(
-            [(change.type_key, change.downstream.origin_id) for change in deleted]
-        )
+        self.target_referrers_of(_deleted_keys(changes))
+
+    def prefetch_rows(self, changes: list[PendingChange]) -> None:
+        """What the rows of ``changes`` show (summaries and how many warnings), without their
+        documents: their stored facts, and how often the target uses what they delete."""
+        self.prefetch_facts(changes)
+        self.target_referrer_totals(_deleted_keys(changes))
+
+    @cached_property
+    def _facts_cache(self) -> dict:
+        return {}
+
+    def prefetch_facts(self, changes: list[PendingChange]) -> None:
+        from changes.facts import facts_for
+
+        wanted = [change for change in changes if change.change_id not in self._facts_cache]
+        if wanted:
+            self._facts_cache.update(facts_for(self, wanted))
 
     @cached_property
     def _referrers_cache(self) -> dict[tuple[str, str], Referrers]:
+        return {}
+
+    @cached_property
+    def _referrer_totals_cache(self) -> dict[tuple[str, str], int]:
         return {}
 
     def target_referrers_of(
@@ -773,6 +801,17 @@ class ChangeSet:
         if wanted:
             referrers.update(referrer_summaries(self.target, wanted))
         return referrers
+
+    def target_referrer_totals(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """(type key, origin_id) -> how many target entities name it: whether deleting it
+        warns, without reading who they are (one counting query per reference field)."""
+        totals = self._referrer_totals_cache
+        for key, referrers in self._referrers_cache.items():
+            totals.setdefault(key, referrers.total)
+        wanted = [key for key in keys if key not in totals]
+        if wanted:
+            totals.update(referrer_totals(self.target, wanted))
+        return totals
 
     @cached_property
     def diff_budget(self):
@@ -815,6 +854,12 @@ class ChangeSet:
         return digest.hexdigest()[:16]
 
 
+def _deleted_keys(changes: Iterable[PendingChange]) -> list[tuple[str, str]]:
+    return [
+        (change.type_key, change.downstream.origin_id) for change in changes if not change.upstream
+    ]
+
+
 # Compiled queries -------------------------------------------------------------------------------
 
 # Stand-ins for the two environments while a query is compiled: never the pk of a real one.
@@ -833,9 +878,15 @@ def compiled_rows(name: str, build, source, target, *, limit=None, offset=None) 
 
 
 def _fetch(sql: str, params: list) -> list[dict]:
+    """Rows of dicts. On PostgreSQL the statement is bound on the server: a page's query is
+    the same statement every time, so once prepared it is not planned again (its planning
+    took most of its time)."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    from config.db import hot_statement_cursor
+
+    cursor = hot_statement_cursor() if connection.vendor == "postgresql" else connection.cursor()
+    with cursor:
         cursor.execute(sql, params)
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -919,7 +970,7 @@ def _reference_paths(origins_of):
             path = reference.column
             if parts:
                 path = f"{promotable_type.parts.parent_field.related_query_name()}__{path}"
-            yield promotable_type, reference, path
+            yield promotable_type, reference, path, parts
 
 
 def referrer_summaries(
@@ -928,17 +979,14 @@ def referrer_summaries(
     """(type key, origin_id) -> its first ``shown`` referrers in ``environment`` and their
     count: per reference field, one query for the count and one for the first few (a window
     function), so an entity used by thousands costs what one used by five does."""
+    keys = list(keys)
     origins_of = _referenced_pks(environment, keys)
+    totals = referrer_totals(environment, keys, origins_of=origins_of)
     first: dict[tuple[str, str], dict[tuple[str, int], EntityState]] = defaultdict(dict)
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    for promotable_type, reference, path in _reference_paths(origins_of):
+    for promotable_type, reference, path, _parts in _reference_paths(origins_of):
         origin_of = origins_of[type_of_model(reference.reference).key]
         referenced_key = type_of_model(reference.reference).key
         rows = promotable_type.rows(environment).filter(**{f"{path}__in": list(origin_of)})
-        for referenced, count in (
-            rows.order_by().values_list(path).annotate(count=Count("pk", distinct=True))
-        ):
-            totals[(referenced_key, origin_of[referenced])] += count
         named = (
             rows.annotate(
                 display_name=promotable_type.name_expression(),
@@ -968,6 +1016,38 @@ def referrer_summaries(
     }
 
 
+def referrer_totals(
+    environment: Environment, keys: Iterable[tuple[str, str]], *, origins_of=None
+) -> dict[tuple[str, str], int]:
+    """(type key, origin_id) -> how many entities of ``environment`` name it: one counting
+    query per reference field. A reference held by a part (a step's layout) is counted on the
+    parts' own table, by their environment, with no join to the entities."""
+    keys = list(keys)
+    if origins_of is None:
+        origins_of = _referenced_pks(environment, keys)
+    totals = dict.fromkeys(keys, 0)
+    for promotable_type, reference, path, parts in _reference_paths(origins_of):
+        referenced_key = type_of_model(reference.reference).key
+        origin_of = origins_of[referenced_key]
+        if parts:
+            owner = promotable_type.parts.parent_field.attname
+            rows = promotable_type.parts.model.unscoped_across_environments.filter(
+                environment=environment, **{f"{reference.column}__in": list(origin_of)}
+            )
+            counted = (
+                rows.order_by()
+                .values_list(reference.column)
+                .annotate(count=Count(owner, distinct=True))
+            )
+        else:
+            rows = promotable_type.rows(environment).filter(**{f"{path}__in": list(origin_of)})
+            counted = rows.order_by().values_list(path).annotate(count=Count("pk"))
+        for referenced, count in counted:
+            key = (referenced_key, origin_of[referenced])
+            totals[key] = totals.get(key, 0) + count
+    return totals
+
+
 def referrers_in(
     environment: Environment, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], list[EntityState]]:
@@ -977,7 +1057,7 @@ def referrers_in(
     found: dict[tuple[str, str], list[EntityState]] = {key: [] for key in keys}
     origins_of = _referenced_pks(environment, keys)
     seen: set[tuple[tuple[str, str], str, int]] = set()
-    for promotable_type, reference, path in _reference_paths(origins_of):
+    for promotable_type, reference, path, _parts in _reference_paths(origins_of):
         referenced_key = type_of_model(reference.reference).key
         origin_of = origins_of[referenced_key]
         rows = (

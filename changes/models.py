@@ -145,3 +145,35 @@ class ChangeStamp(models.Model):
 
     def __str__(self):
         return f"{self.environment_id}: {self.stamp}"
+
+
+class ChangeFacts(models.Model):
+    """What a change's row shows, stored the first time it is worked out: its one-line summary
+    and what its warnings are made of, for one pair of documents.
+
+    Keyed by the pair's content hashes (``key``: type, both hashes, and whether the pair is a
+    relink), so a stored row can never be stale: an edit on either side is another key. The
+    Changes page reads a page's facts in one query instead of loading 50 documents. Rows are
+    scoped to the source environment and expire after ``changes.facts.FACTS_KEPT``.
+    """
+
+    source = models.ForeignKey(
+        "environments.Environment", on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=100)
+    summary = models.CharField(max_length=300)
+    added_variables = models.JSONField(default=list)
+    old_identifier = models.CharField(max_length=200, blank=True)
+    new_identifier = models.CharField(max_length=200, blank=True)
+    # The channels of the upstream document's active parts (a workflow's steps).
+    channels = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "key"], name="change_facts_per_source")
+        ]
+        indexes = [models.Index(fields=["source", "created_at"], name="change_facts_age")]
+
+    def __str__(self):
+        return f"{self.key}: {self.summary}"

@@ -7,6 +7,7 @@ app_name = "changes"
 urlpatterns = [
     path("", views.change_index, name="index"),
     path("count/", views.change_count, name="count"),
+    path("change/", views.change_detail, name="change"),
     path("summary/", views.change_summary, name="summary"),
     path("apply/", views.change_apply, name="apply"),
     path("apply-selected/", views.change_apply_selected, name="apply_selected"),

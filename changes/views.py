@@ -72,15 +72,15 @@ def _entity_url(request, change) -> str | None:
     return None
 
 
-def _row_context(request, change, *, dependencies=None, row_urls=None, **extra) -> dict:
-    if dependencies is None:
-        dependencies = (
-            changes_dependencies(change_set=change.change_set, changes=[change])[change.change_id]
-            if change.upstream
-            else []
-        )
+def _row_context(request, change, **extra) -> dict:
+    """One row with its diff open: a row sent back on its own (the change was edited since
+    it was reviewed), or a change's diff (``change_detail``)."""
+    change.change_set.prefetch([change])
+    dependencies = changes_dependencies(change_set=change.change_set, changes=[change])[
+        change.change_id
+    ]
     return {
-        "row_urls": row_urls or _row_urls(request),
+        "row_urls": _row_urls(request),
         "change": change,
         "entity_url": _entity_url(request, change),
         "dependencies": dependencies,
@@ -94,6 +94,7 @@ def _row_urls(request) -> dict:
     return {
         "apply": reverse("changes:apply", kwargs=kwargs),
         "discard": reverse("changes:discard", kwargs=kwargs),
+        "detail": reverse("changes:change", kwargs=kwargs),
     }
 
 
@@ -114,21 +115,19 @@ def _changes_context(request, change_set: ChangeSet | None, *, page: bool = True
     type_filter = request.GET.get("type", "")
     if type_filter not in REGISTRY:
         type_filter = ""
-    page = Paginator(change_set.page(type_key=type_filter or None), CHANGES_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    # A row shows its summary and how many warnings it has: read from the changes' stored
+    # facts, without their documents. Its diff loads when it is opened (``change_detail``).
+    rows = change_set.page(type_key=type_filter or None, documents=False)
+    page = Paginator(rows, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
     changes = list(page.object_list)
-    change_set.prefetch(changes)
-    dependencies = changes_dependencies(change_set=change_set, changes=changes)
+    change_set.prefetch_rows(changes)
     counts_by_type = change_set.counts_by_type()
     row_urls = _row_urls(request)
     context.update(
         type_filter=type_filter,
         page=page,
         rows=[
-            _row_context(
-                request, change, dependencies=dependencies[change.change_id], row_urls=row_urls
-            )
+            {"row_urls": row_urls, "change": change, "entity_url": _entity_url(request, change)}
             for change in changes
         ],
         type_choices=[
@@ -152,6 +151,23 @@ def change_index(request, organization_slug, environment_slug):
         context = _changes_context(request, change_set, page=False)
         return TemplateResponse(request, "changes/index.html#toolbar", context)
     return TemplateResponse(request, "changes/index.html", _changes_context(request, change_set))
+
+
+@writes(Write.PROMOTION)
+@require_GET
+def change_detail(request, organization_slug, environment_slug):
+    """One change's warnings and diff: what its row shows when it is opened (by htmx), or a
+    page of its own (without JavaScript)."""
+    change_set = change_set_for(request.environment)
+    change = change_set.get(request.GET.get("change", "")) if change_set is not None else None
+    if change is None:
+        if request.htmx:
+            return TemplateResponse(request, "changes/index.html#change_gone", {})
+        raise Http404("This change is not pending.")
+    context = {"change_set": change_set, **_row_context(request, change)}
+    if request.htmx:
+        return TemplateResponse(request, "changes/index.html#change_detail", context)
+    return TemplateResponse(request, "changes/change.html", context)
 
 
 @writes(Write.PROMOTION)

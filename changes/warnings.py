@@ -14,8 +14,9 @@ the activity app can provide a real implementation and set ``trigger_variable_us
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from liquid.exceptions import LiquidError
@@ -60,12 +61,34 @@ trigger_variable_usage: TriggerVariableUsage = NoActivityData()
 @dataclass
 class ChangeWarning:
     kind: str  # new_variables, identifier_renamed, still_referenced, channel_skipped
-    message: str
-    variables: list[tuple[str, VariableUsage | None]] = field(default_factory=list)
-    referrers: list[str] = field(default_factory=list)
+    text: str = ""
     target_name: str = ""
     old_identifier: str = ""
     new_identifier: str = ""
+    # What is read about the target only when the warning is shown, not when a row counts
+    # its warnings: how often recent triggers carried each new variable (new_variables), and
+    # who still references a deleted entity (still_referenced).
+    variables_of: Callable[[], list[tuple[str, VariableUsage | None]]] | None = field(
+        default=None, repr=False
+    )
+    referrers_of: Callable[[], list[str]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def variables(self) -> list[tuple[str, VariableUsage | None]]:
+        return self.variables_of() if self.variables_of is not None else []
+
+    @cached_property
+    def referrers(self) -> list[str]:
+        return self.referrers_of() if self.referrers_of is not None else []
+
+    @property
+    def message(self) -> str:
+        if self.kind == "still_referenced":
+            return (
+                f"Still used in {self.target_name} by {', '.join(self.referrers)}. Deleting it "
+                "alone is refused; promote it together with the changes that stop using it."
+            )
+        return self.text
 
 
 # Templates up to this length are remembered between requests: the cache then holds at most
@@ -160,13 +183,12 @@ def channel_warnings(change: PendingChange) -> list[ChangeWarning]:
     from integrations.selectors import channel_noun
 
     target = change.change_set.target
-    steps = change.upstream_document.get("steps", [])
-    channels = {step["channel"] for step in steps if step.get("active", True)}
+    channels = set(change.facts.channels)
     missing = sorted(channels - _channels_delivered_in(change.change_set)) if channels else []
     return [
         ChangeWarning(
             kind="channel_skipped",
-            message=f"{target.name} has no active {channel_noun(channel)} integration: this step "
+            text=f"{target.name} has no active {channel_noun(channel)} integration: this step "
             "will be skipped there.",
             target_name=target.name,
         )
@@ -197,74 +219,75 @@ def added_variables(promotable_type, *, upstream: Document | None, downstream) -
 
 
 def warnings_for(change: PendingChange) -> list[ChangeWarning]:
+    """The warnings of ``change``, from its facts (``changes.facts``) and the target as it is:
+    no document is read here."""
     warnings = []
     target = change.change_set.target
     promotable_type = change.promotable_type
-    upstream, downstream = change.upstream_document, change.downstream_document
-    if promotable_type.template_fields and upstream is not None:
-        added = added_variables(promotable_type, upstream=upstream, downstream=downstream)
-        if added:
-            identifier_field = promotable_type.identifier_field
-            identifier = (downstream or upstream).get(identifier_field or "", "")
-            usage = (
-                trigger_variable_usage.usage(
-                    environment=target, workflow_identifier=identifier, variables=added
-                )
-                if identifier in _sampled_workflows(change.change_set)
-                else {}
+    facts = change.facts
+    if facts.added_variables:
+        added = list(facts.added_variables)
+        identifier = facts.old_identifier if change.downstream else facts.new_identifier
+        warnings.append(
+            ChangeWarning(
+                kind="new_variables",
+                text=(
+                    f"This change adds variables: {', '.join(added)}. Make sure the code "
+                    f"that sends them is deployed to {target.name} first."
+                ),
+                variables_of=lambda: _variable_usage(change.change_set, identifier, added),
+                target_name=target.name,
             )
-            warnings.append(
-                ChangeWarning(
-                    kind="new_variables",
-                    message=(
-                        f"This change adds variables: {', '.join(added)}. Make sure the code "
-                        f"that sends them is deployed to {target.name} first."
-                    ),
-                    variables=[(name, usage.get(name)) for name in added],
-                    target_name=target.name,
-                )
-            )
-    identifier = promotable_type.identifier_field
+        )
     if (
-        identifier
-        and upstream is not None
-        and downstream is not None
-        and upstream.get(identifier) != downstream.get(identifier)
+        promotable_type.identifier_field
+        and change.upstream is not None
+        and change.downstream is not None
+        and facts.old_identifier != facts.new_identifier
     ):
         consequence = promotable_type.renamed_identifier_consequence.format(
             target=target.name,
-            old=downstream[identifier],
+            old=facts.old_identifier,
             label=promotable_type.label.lower(),
         )
         warnings.append(
             ChangeWarning(
                 kind="identifier_renamed",
-                message=f"Identifier renamed. {consequence}",
-                old_identifier=downstream[identifier],
-                new_identifier=upstream[identifier],
+                text=f"Identifier renamed. {consequence}",
+                old_identifier=facts.old_identifier,
+                new_identifier=facts.new_identifier,
                 target_name=target.name,
             )
         )
-    if upstream is None:
+    if change.upstream is None:
         key = (change.type_key, change.downstream.origin_id)
-        referrers = change.change_set.target_referrers_of([key])[key]
-        if referrers.total:
-            names = [
-                f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers.first
-            ]
-            if referrers.total > len(names):
-                names.append(f"{referrers.total - len(names):,} more")
+        if change.change_set.target_referrer_totals([key])[key]:
             warnings.append(
                 ChangeWarning(
                     kind="still_referenced",
-                    message=(
-                        f"Still used in {target.name} by {', '.join(names)}. Deleting it alone "
-                        "is refused; promote it together with the changes that stop using it."
-                    ),
-                    referrers=names,
+                    referrers_of=lambda: _referrer_names(change.change_set, key),
                     target_name=target.name,
                 )
             )
-    if change.type_key == "workflow" and upstream is not None:
+    if change.type_key == "workflow" and change.upstream is not None:
         warnings.extend(channel_warnings(change))
     return warnings
+
+
+def _variable_usage(change_set, identifier: str, added: list[str]) -> list:
+    usage = (
+        trigger_variable_usage.usage(
+            environment=change_set.target, workflow_identifier=identifier, variables=added
+        )
+        if identifier in _sampled_workflows(change_set)
+        else {}
+    )
+    return [(name, usage.get(name)) for name in added]
+
+
+def _referrer_names(change_set, key) -> list[str]:
+    referrers = change_set.target_referrers_of([key])[key]
+    names = [f"{REGISTRY[state.type_key].label} “{state.name}”" for state in referrers.first]
+    if referrers.total > len(names):
+        names.append(f"{referrers.total - len(names):,} more")
+    return names

@@ -105,7 +105,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"herald-test-{os.getpid()}.sqlite3")
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The statements every trigger runs bind on the server (activity.tasks.hot_statement_cursor)
+    # The statements every trigger runs bind on the server (config.db.hot_statement_cursor)
     # and are prepared once they ran this often on a connection; every other query binds on the
     # client and is never prepared. Behind a pooler in transaction mode that does not keep
     # prepared statements (pgbouncer before 1.21, or without max_prepared_statements), set it

@@ -6,7 +6,7 @@ from activity.samples import payload_paths
 from changes.diff import ChangeSet
 from changes.services import changes_promote_all
 from tests.activity.conftest import in_app_workflow, run_tasks, scoped
-from tests.changes.conftest import rehash
+from tests.changes.conftest import opened_page, rehash
 from tests.factories import WorkflowGroupFactory
 from workflows.models import Step
 
@@ -79,9 +79,7 @@ def test_the_warning_says_how_many_production_triggers_carried_each_new_variable
         5,
     )
 
-    page = (
-        login(tenant.editor.user).get(tenant.url(tenant.development, "changes/")).content.decode()
-    )
+    page = opened_page(login(tenant.editor.user), tenant.url(tenant.development, "changes/"))
     assert (
         '<code>payload.order.currency</code> <span class="small">(carried by 0 of the last 5 Production triggers)</span>'
         in page

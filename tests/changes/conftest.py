@@ -1,7 +1,9 @@
 """Content for the Changes tests: Development with every promotable type, mirrored into
 Production, so each test starts in sync and makes the one difference it is about."""
 
+import re
 from dataclasses import dataclass
+from html import unescape
 
 import pytest
 
@@ -109,3 +111,22 @@ def other_content(other_tenant) -> Content:
     built = build_content(other_tenant.development)
     sync(other_tenant)
     return built
+
+
+def change_detail(client, url: str, change_id: str) -> str:
+    """A change's warnings and diff, as its row loads them when it is opened (``url`` is the
+    Changes page's)."""
+    response = client.get(f"{url}change/", {"change": change_id}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def opened_page(client, url: str) -> str:
+    """The Changes page at ``url`` with every row opened: the page, then each row's detail."""
+    page = client.get(url).content.decode()
+    base = url.split("?")[0]
+    details = [
+        change_detail(client, base, unescape(change_id))
+        for change_id in re.findall(r'data-change-id="([^"]+)"', page)
+    ]
+    return "\n".join([page, *details])

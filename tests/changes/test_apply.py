@@ -5,7 +5,7 @@ import pytest
 from changes.diff import ChangeSet
 from changes.models import Promotion, PromotionKind
 from changes.services import ChangeEditedSinceReview, PromotionRefused, changes_apply
-from tests.changes.conftest import rehash
+from tests.changes.conftest import opened_page, rehash
 from tests.factories import FeedFactory, LayoutFactory, StepFactory, WorkflowFactory
 from workflows.models import Step, Workflow
 
@@ -199,7 +199,7 @@ def test_an_apply_that_includes_dependencies_reloads_the_page_with_a_message(
     rehash(tenant)
     change = next(c for c in pending(tenant).changes if c.type_key == "workflow")
     client = login(tenant.editor.user)
-    page = client.get(tenant.url(tenant.development, "changes/")).content.decode()
+    page = opened_page(client, tenant.url(tenant.development, "changes/"))
     assert "Also applies: Layout “Receipt”" in page
 
     response = client.post(

@@ -3,7 +3,7 @@
 import pytest
 
 from changes.models import Promotion
-from tests.changes.conftest import rehash
+from tests.changes.conftest import opened_page, rehash
 from tests.factories import FeedFactory, LayoutFactory, StepFactory, WorkflowFactory
 from workflows.models import Step, Workflow
 
@@ -22,7 +22,7 @@ def test_rows_show_type_name_action_summary_and_diff(tenant, content, login):
     FeedFactory(environment=tenant.development, name="Billing", identifier="billing")
     client = login(tenant.editor.user)
 
-    html = client.get(tenant.url(tenant.development, "changes/")).content.decode()
+    html = opened_page(client, tenant.url(tenant.development, "changes/"))
 
     assert 'Development <span aria-label="into">→</span>' in html
     assert "3 pending changes" in html

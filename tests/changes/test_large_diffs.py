@@ -9,6 +9,7 @@ from django.template.defaultfilters import filesizeformat
 
 from changes.documents import content_hashes_refresh
 from changes.services import changes_promote_all
+from tests.changes.conftest import opened_page
 from workflows.models import Step, Workflow
 
 LINES = 20_000
@@ -88,10 +89,8 @@ def test_the_changes_page_shows_a_huge_body_changed_in_the_middle_line_by_line(
     step = _promoted_huge_body(tenant, content)
     _set_body(step, _edited(changed={LINES // 2: "y"}))
 
-    response = login(tenant.editor.user).get(tenant.url(tenant.development, "changes/"))
+    html = opened_page(login(tenant.editor.user), tenant.url(tenant.development, "changes/"))
 
-    html = response.content.decode()
-    assert response.status_code == 200
     assert html.count('data-testid="change-row"') == 1  # the other organization's stay there
     assert 'data-testid="diff-coarse"' not in html
     # The common head and tail fold away; the changed line is compared word by word.
@@ -104,10 +103,8 @@ def test_the_changes_page_falls_back_to_sizes_and_both_values(tenant, content, l
     step = _promoted_huge_body(tenant, content)
     _set_body(step, EVERYWHERE)
 
-    response = login(tenant.editor.user).get(tenant.url(tenant.development, "changes/"))
+    html = opened_page(login(tenant.editor.user), tenant.url(tenant.development, "changes/"))
 
-    assert response.status_code == 200
-    html = response.content.decode()
     assert "body, 1 step" in html
     _assert_coarse_with_both_values(html)
 
@@ -155,10 +152,8 @@ def test_a_single_long_line_changed_in_the_middle_has_its_words_highlighted(
     words[5_000] = "changed"
     _set_body(step, " ".join(words))
 
-    response = login(tenant.editor.user).get(tenant.url(tenant.development, "changes/"))
+    html = opened_page(login(tenant.editor.user), tenant.url(tenant.development, "changes/"))
 
-    assert response.status_code == 200
-    html = response.content.decode()
     assert '<del class="diff-word">word</del>' in html
     assert '<ins class="diff-word">changed</ins>' in html
     assert 'data-testid="diff-words-skipped"' not in html
@@ -175,10 +170,8 @@ def test_a_single_long_line_changed_throughout_is_shown_without_word_highlights(
     new_line = "y" + old_line[1:-1] + "z"
     _set_body(step, new_line)
 
-    response = login(tenant.editor.user).get(tenant.url(tenant.development, "changes/"))
+    html = opened_page(login(tenant.editor.user), tenant.url(tenant.development, "changes/"))
 
-    assert response.status_code == 200
-    html = response.content.decode()
     assert "Changed words are not highlighted in 1 line: too long to compare word by word." in html
     assert 'class="diff-word"' not in html
     # Still a line-level diff, with the two lines whole.

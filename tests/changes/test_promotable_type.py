@@ -7,7 +7,7 @@ import pytest
 from changes.diff import Action, ChangeSet
 from changes.registry import REGISTRY, promotable_types
 from changes.services import changes_promote_all
-from tests.changes.conftest import rehash
+from tests.changes.conftest import opened_page, rehash
 from tests.factories import WorkflowGroupFactory
 from tests.promotable_app.models import Snippet
 
@@ -55,7 +55,7 @@ def test_a_new_snippet_shows_on_the_changes_page_and_is_promoted(tenant, other_t
     snippet(other_tenant.development, name="Globex only", identifier="globex")
     client = login(tenant.editor.user)
 
-    page = client.get(tenant.url(tenant.development, "changes/")).content.decode()
+    page = opened_page(client, tenant.url(tenant.development, "changes/"))
 
     assert "Signature" in page and "Globex only" not in page
     assert f'href="/{tenant.organization.slug}/development/snippets/{created.pk}/"' in page

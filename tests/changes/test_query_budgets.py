@@ -14,8 +14,10 @@ SIZES = [3, 30]
 # Measured at both sizes, plus a little room; the sidebar badge and the toolbar are the
 # middleware's five queries and one that counts.
 BUDGETS = {
-    "changes/": 30,
-    "changes/?page=2": 30,
+    # A first view of a page also loads the documents of its rows to work out their facts
+    # (summaries, what warnings are made of), and stores them: three queries more.
+    "changes/": 34,
+    "changes/?page=2": 34,
     "changes/?type=workflow": 26,
     # A first count, stored under the change stamps (the stamps read, the count, the store).
     "changes/count/": 7,
@@ -23,6 +25,8 @@ BUDGETS = {
     "changes/?fragment=toolbar": 6,
     "changes/promote/": 40,
 }
+# Once stored, a page's rows read their facts in one query and load no document.
+WARM_PAGE_BUDGET = 22
 APPLY_BUDGET = 22
 PROMOTE_ALL_BUDGET = 52
 
@@ -88,8 +92,10 @@ def test_pages_and_fragments_cost_the_same_at_any_size(
         with django_assert_max_num_queries(budget, info=path):
             response = client.get(tenant.url(tenant.development, path), HTTP_HX_REQUEST="true")
         assert response.status_code == 200, path
-    page = client.get(tenant.url(tenant.development, "changes/")).content.decode()
-    assert f"{pending} pending changes" in page
+    for path in ("changes/", "changes/?page=2"):
+        with django_assert_max_num_queries(WARM_PAGE_BUDGET, info=path):
+            page = client.get(tenant.url(tenant.development, path)).content.decode()
+        assert f"{pending} pending changes" in page
 
 
 @pytest.mark.parametrize("count", SIZES)

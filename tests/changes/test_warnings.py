@@ -3,7 +3,7 @@
 from changes import warnings
 from changes.diff import ChangeSet
 from changes.warnings import VariableUsage
-from tests.changes.conftest import rehash
+from tests.changes.conftest import opened_page, rehash
 from workflows.models import Step
 
 
@@ -26,8 +26,7 @@ def test_new_variables_with_activity_data_plugged_in(tenant, content, login, mon
     recent = RecentTriggers()
     monkeypatch.setattr(warnings, "trigger_variable_usage", recent)
 
-    html = login(tenant.editor.user).get(tenant.url(tenant.development, "changes/")).content
-    html = html.decode()
+    html = opened_page(login(tenant.editor.user), tenant.url(tenant.development, "changes/"))
 
     assert recent.asked == [("Production", "welcome", ["payload.customer.name", "payload.orderId"])]
     assert "This change adds variables: <code>payload.customer.name</code>" in html

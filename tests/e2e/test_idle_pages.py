@@ -16,6 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from activity.models import Notification
 from branding.models import Layout
 from changes.models import Promotion
+from changes.selectors import change_set_for
 from changes.services import changes_promote_all, environment_insert
 from environments.models import ApiKey, Environment
 from integrations.models import Integration
@@ -43,8 +44,18 @@ NOT_PAGES = {
     "activity:email_document": "a sent email, shown in the notification page's frame",
 }
 
-# The query a page needs to be more than a 404.
-QUERIES = {"workflows:step_add": "?channel=email"}
+
+def _pending_change(environment) -> str | None:
+    """A change pending out of ``environment``, for the page of one change (None in the last
+    environment, which has none)."""
+    change_set = change_set_for(environment)
+    changes = change_set.page()[0:1] if change_set is not None else []
+    return f"?change={changes[0].change_id}" if changes else None
+
+
+# The query a page needs to be more than a 404: a string, or a function of the environment
+# that answers None where there is no such page.
+QUERIES = {"workflows:step_add": "?channel=email", "changes:change": _pending_change}
 
 
 @dataclass
@@ -179,7 +190,12 @@ def _page_urls(chain: Chain, organization_slug: str) -> list[str]:
             missing = keywords - set(kwargs) - set(ids)
             assert not missing, f"Teach this test the {sorted(missing)} of {name}"
             kwargs.update({keyword: ids[keyword] for keyword in keywords - set(kwargs)})
-            urls.append(reverse(name, kwargs=kwargs) + QUERIES.get(name, ""))
+            query = QUERIES.get(name, "")
+            if callable(query):
+                query = query(environment)
+                if query is None:
+                    continue
+            urls.append(reverse(name, kwargs=kwargs) + query)
     return urls
 
 
