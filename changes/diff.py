@@ -41,7 +41,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models import CharField as CharFieldType
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Cast, Coalesce, RowNumber
 
 from changes.documents import hash_hex
 from changes.registry import (
@@ -467,6 +467,12 @@ class ChangeSet:
                     "origin": F("origin_id"),
                     "side": Value(side, output_field=CharFieldType()),
                     "row_pk": F("pk"),
+                    # What pairs a source row with a target row of another origin (a relink).
+                    "natural": (
+                        Cast(promotable_type.natural_key, CharFieldType())
+                        if promotable_type.pairs_by_natural_key and not promotable_type.singleton
+                        else Value(None, output_field=CharFieldType())
+                    ),
                 }
                 if hashes:
                     columns["own_hash"] = F("content_hash")
@@ -538,18 +544,26 @@ class ChangeSet:
         ordered = promotable_types()
         source_pks: dict[str, list[int]] = defaultdict(list)
         target_pks: dict[str, list[int]] = defaultdict(list)
+        origins: dict[str, list[str]] = defaultdict(list)
+        natural_keys: dict[str, list[str]] = defaultdict(list)
         for row in rows:
             key = ordered[row["type_position"]].key
             (source_pks if row["side"] == "source" else target_pks)[key].append(row["row_pk"])
+            if row["side"] == "source":
+                origins[key].append(row["origin"])
+                if row["natural"] is not None:
+                    natural_keys[key].append(row["natural"])
         found: dict[tuple[str, str, int], PendingChange] = {}
         for promotable_type in ordered:
             key = promotable_type.key
             if key not in source_pks and key not in target_pks:
                 continue
-            for change in self.resolve(
+            for change in self._resolve_rows(
                 promotable_type,
                 source_pks=source_pks.get(key, ()),
                 target_pks=target_pks.get(key, ()),
+                origins=origins.get(key, ()),
+                natural_keys=natural_keys.get(key, ()),
                 documents=documents,
             ):
                 state = change.upstream or change.downstream
@@ -677,6 +691,65 @@ class ChangeSet:
         )
         return changes
 
+    def _resolve_rows(
+        self,
+        promotable_type: PromotableType,
+        *,
+        source_pks: Iterable[int],
+        target_pks: Iterable[int],
+        origins: Iterable[str],
+        natural_keys: Iterable[str],
+        documents: bool,
+    ) -> list[PendingChange]:
+        """The changes of rows that ``rows()`` listed: source rows ``source_pks`` (created or
+        updated, each with its target partner) and target rows ``target_pks`` (deleted, which
+        ``rows()`` has already told from the halves of a relink). One query for both sides,
+        where ``resolve`` works each out again from any rows it is given."""
+        source_pks, target_pks = list(source_pks), list(target_pks)
+        # Every condition is a lookup by an index, so PostgreSQL ORs the index scans: the
+        # source rows, the target rows asked for, and each source row's partner, the target
+        # row of its origin, else (a relink) the one of its natural key whose own origin is not
+        # in the source. The origins and natural keys come with the rows.
+        source, target = self.source, self.target
+        wanted = Q(environment=source, pk__in=source_pks) | Q(environment=target, pk__in=target_pks)
+        if source_pks and promotable_type.singleton:
+            wanted |= Q(environment=target)
+        elif source_pks:
+            wanted |= Q(environment=target, origin_id__in=origins)
+            if promotable_type.pairs_by_natural_key and natural_keys:
+                wanted |= Q(
+                    environment=target, **{f"{promotable_type.natural_key}__in": natural_keys}
+                )
+        states = promotable_type.load(
+            promotable_type.model.unscoped_across_environments.filter(wanted).annotate(
+                side=F("environment_id"),
+                in_source=Exists(_same_origin(promotable_type, source)),
+            ),
+            documents=documents,
+            flags=("side", "in_source"),
+        )
+        upstream = [state for state in states if state.flags["side"] == self.source.pk]
+        downstream = [state for state in states if state.flags["side"] == self.target.pk]
+        by_origin = {state.origin_id: state for state in downstream}
+        partners = {
+            (None if promotable_type.singleton else state.natural_key): state
+            for state in downstream
+            if not state.flags["in_source"] and promotable_type.pairs_by_natural_key
+        }
+        changes = []
+        for state in upstream:
+            match = by_origin.get(state.origin_id) or partners.get(
+                None if promotable_type.singleton else state.natural_key
+            )
+            changes.append(self._change(promotable_type, state.origin_id, state, match))
+        wanted_pks = set(target_pks)
+        changes.extend(
+            self._change(promotable_type, state.origin_id, None, state)
+            for state in downstream
+            if state.pk in wanted_pks
+        )
+        return changes
+
     def _not_relinked(self, promotable_type, states) -> list[EntityState]:
         """Of target entities without an upstream origin, those not paired by natural key
         with an upstream entity that has no downstream origin either: the deletes."""
@@ -700,19 +773,22 @@ class ChangeSet:
         )
 
     def load_documents(self, changes: Iterable[PendingChange]) -> None:
-        """Load the documents of both sides of ``changes``: two queries per type and side."""
-        missing: dict[tuple[str, str], list[EntityState]] = defaultdict(list)
+        """Load the documents of both sides of ``changes``: per type, one query for its rows
+        on both sides (and one for their parts)."""
+        missing: dict[str, list[EntityState]] = defaultdict(list)
         for change in changes:
-            for side, state in (("source", change.upstream), ("target", change.downstream)):
+            for state in (change.upstream, change.downstream):
                 if state is not None and state.document is None:
-                    missing[(change.type_key, side)].append(state)
-        for (type_key, side), states in missing.items():
+                    missing[change.type_key].append(state)
+        for type_key, states in missing.items():
             promotable_type = REGISTRY[type_key]
-            environment = self.source if side == "source" else self.target
             loaded = {
                 state.pk: state
                 for state in promotable_type.load(
-                    promotable_type.rows(environment).filter(pk__in=[s.pk for s in states])
+                    promotable_type.model.unscoped_across_environments.filter(
+                        environment__in=[self.source, self.target],
+                        pk__in=[state.pk for state in states],
+                    )
                 )
             }
             for state in states:
