@@ -315,8 +315,15 @@ def _plan_warnings(change_set: ChangeSet, *, refusal: str | None) -> tuple[list,
     offset = 0
     while len(warnings) <= PLAN_WARNINGS_SHOWN:
         rows = change_set.page_rows(type_key=None, offset=offset, limit=chunk)
-        changes = change_set.changes_of_rows(rows)
-        change_set.prefetch(changes)
+        # Warnings are made of the changes' facts, as on the Changes page: no document is
+        # loaded once they are stored. Who still uses a deleted entity is said only when the
+        # plan is refused.
+        changes = change_set.changes_of_rows(rows, documents=False)
+        change_set.prefetch_rows(changes)
+        if refusal:
+            change_set.target_referrers_of(
+                [(change.type_key, change.origin_id) for change in changes if not change.upstream]
+            )
         for change in changes:
             for warning in change.warnings:
                 # Promote all deletes referrers together with what they reference, so "still
