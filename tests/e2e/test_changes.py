@@ -40,14 +40,29 @@ def test_review_apply_promote_and_revert(synced_content, browser_page, tenant, o
     page.reload()
     expect(changes_count).to_have_text("2")
 
-    # 3. The diff of the Welcome change shows the old and the new subject.
+    # 3. The diff of the Welcome change shows the old and the new subject. It is loaded when
+    #    the row is opened (here from the keyboard), once.
+    details = []
+    page.on(
+        "request",
+        lambda request: details.append(request.url) if "/changes/change/" in request.url else None,
+    )
     page.get_by_test_id("nav-changes").click()
     expect(page.get_by_test_id("change-pair")).to_contain_text("Development → Production")
     welcome = page.get_by_test_id("change-row").filter(has=page.get_by_role("link", name="Welcome"))
-    welcome.get_by_text("Show the diff").click()
+    expect(welcome.locator(".change__summary")).to_contain_text("subject, 1 step")
+    page.wait_for_load_state("networkidle")
+    assert details == []
+    welcome.get_by_text("Show the diff").focus()
+    page.keyboard.press("Enter")
     diff = welcome.get_by_test_id("diff")
     expect(diff.locator("del.diff-old")).to_have_text("Welcome aboard")
     expect(diff.locator("ins.diff-new")).to_have_text("Welcome to Acme, {{ subscriber.firstName }}")
+    welcome.get_by_text("Show the diff").click()  # closed, and opened again: not loaded again
+    welcome.get_by_text("Show the diff").click()
+    expect(diff).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert len(details) == 1
 
     # 4. Apply that one change: its row reports it, and the count drops without a reload.
     welcome.get_by_role("button", name="Apply Welcome").click()
