@@ -532,28 +532,52 @@ def measure(seeder: Seeder, small: Seeder, repeats: int) -> list[tuple]:
     return rows, pending, peak, ratios
 
 
+def _last_statement(function) -> tuple[str, list]:
+    """The SQL and parameters of the last statement ``function`` runs, as it sent them (the
+    page's query is bound on the server, so the logged SQL has no values in it)."""
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        function()
+    return statements[-1]
+
+
 def explain(seeder: Seeder) -> None:
     """EXPLAIN ANALYZE of the counting query and of the first and last page of rows."""
     change_set = ChangeSet(source=seeder.development, target=seeder.production)
-    statements = []
-    with CaptureQueriesContext(connection) as captured:
-        change_set.counts()
-    statements.append(("counts per type and action", captured[-1]["sql"]))
-    with CaptureQueriesContext(connection) as captured:
-        assert ChangeSet(source=seeder.development, target=seeder.production).total
-    statements.append(("sidebar badge (total)", captured[-1]["sql"]))
     total = len(change_set)
+    statements = [
+        ("counts per type and action", _last_statement(change_set.counts)),
+        (
+            "sidebar badge (total)",
+            _last_statement(
+                lambda: ChangeSet(source=seeder.development, target=seeder.production).total
+            ),
+        ),
+    ]
     for label, start in (("first page", 0), ("last page", max(0, total - 25))):
-        with CaptureQueriesContext(connection) as captured:
-            change_set.page_rows(type_key=None, offset=start, limit=25)  # what the page runs
-        statements.append((f"page of rows, {label}", captured[-1]["sql"]))
-    with CaptureQueriesContext(connection) as captured:
-        workflows = Workflow.unscoped_across_environments.filter(environment=seeder.development)
-        list(workflows.order_by("name", "pk")[total - 20 : total])
-    statements.append(("workflows list, last page", captured[-1]["sql"]))
+        statements.append(
+            (
+                f"page of rows, {label}",
+                _last_statement(
+                    lambda start=start: change_set.page_rows(type_key=None, offset=start, limit=25)
+                ),
+            )
+        )
+    workflows = Workflow.unscoped_across_environments.filter(environment=seeder.development)
+    statements.append(
+        (
+            "workflows list, last page",
+            _last_statement(lambda: list(workflows.order_by("name", "pk")[total - 20 : total])),
+        )
+    )
     with connection.cursor() as cursor:
-        for label, sql in statements:
-            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql)
+        for label, (sql, params) in statements:
+            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql, params)
             print(f"\n--- EXPLAIN ANALYZE: {label}")
             for (line,) in cursor.fetchall():
                 print(line)

@@ -845,7 +845,11 @@ class ChangeSet:
         """What the rows of ``changes`` show (summaries and how many warnings), without their
         documents: their stored facts, and how often the target uses what they delete."""
         self.prefetch_facts(changes)
-        self.target_referrer_totals(_deleted_keys(changes))
+        deleted = [change.downstream for change in changes if not change.upstream]
+        self.target_referrer_totals(
+            [(state.type_key, state.origin_id) for state in deleted],
+            pks={(state.type_key, state.origin_id): state.pk for state in deleted},
+        )
 
     @cached_property
     def _facts_cache(self) -> dict:
@@ -878,7 +882,9 @@ class ChangeSet:
             referrers.update(referrer_summaries(self.target, wanted))
         return referrers
 
-    def target_referrer_totals(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    def target_referrer_totals(
+        self, keys: Iterable[tuple[str, str]], *, pks: dict | None = None
+    ) -> dict[tuple[str, str], int]:
         """(type key, origin_id) -> how many target entities name it: whether deleting it
         warns, without reading who they are (one counting query per reference field)."""
         totals = self._referrer_totals_cache
@@ -886,7 +892,7 @@ class ChangeSet:
             totals.setdefault(key, referrers.total)
         wanted = [key for key in keys if key not in totals]
         if wanted:
-            totals.update(referrer_totals(self.target, wanted))
+            totals.update(referrer_totals(self.target, wanted, pks=pks))
         return totals
 
     @cached_property
@@ -1013,22 +1019,27 @@ class Referrers:
     total: int
 
 
-def _referenced_pks(environment, keys) -> dict[str, dict[int, str]]:
+def _referenced_pks(environment, keys, *, known=None) -> dict[str, dict[int, str]]:
     """type key -> {pk: origin_id} in ``environment`` of the entities ``keys`` name: filtering
-    referrers by primary key uses the foreign key's index (one query per referenced type)."""
+    referrers by primary key uses the foreign key's index (one query per referenced type, for
+    those whose pk is not ``known``: (type key, origin_id) -> pk of rows already loaded)."""
+    known = known or {}
+    found: dict[str, dict[int, str]] = defaultdict(dict)
     wanted: dict[str, set[str]] = defaultdict(set)
     for type_key, origin_id in keys:
-        wanted[type_key].add(origin_id)
-    return {
-        type_key: {
-            pk: str(origin_id)
-            for pk, origin_id in REGISTRY[type_key]
+        if (type_key, origin_id) in known:
+            found[type_key][known[(type_key, origin_id)]] = origin_id
+        else:
+            wanted[type_key].add(origin_id)
+    for type_key, origins in wanted.items():
+        for pk, origin_id in (
+            REGISTRY[type_key]
             .rows(environment)
             .filter(origin_id__in=origins)
             .values_list("pk", "origin_id")
-        }
-        for type_key, origins in wanted.items()
-    }
+        ):
+            found[type_key][pk] = str(origin_id)
+    return dict(found)
 
 
 def _reference_paths(origins_of):
@@ -1093,14 +1104,15 @@ def referrer_summaries(
 
 
 def referrer_totals(
-    environment: Environment, keys: Iterable[tuple[str, str]], *, origins_of=None
+    environment: Environment, keys: Iterable[tuple[str, str]], *, origins_of=None, pks=None
 ) -> dict[tuple[str, str], int]:
     """(type key, origin_id) -> how many entities of ``environment`` name it: one counting
     query per reference field. A reference held by a part (a step's layout) is counted on the
-    parts' own table, by their environment, with no join to the entities."""
+    parts' own table, by their environment, with no join to the entities. ``pks`` are the
+    known primary keys of the ``keys`` (see ``_referenced_pks``)."""
     keys = list(keys)
     if origins_of is None:
-        origins_of = _referenced_pks(environment, keys)
+        origins_of = _referenced_pks(environment, keys, known=pks)
     totals = dict.fromkeys(keys, 0)
     for promotable_type, reference, path, parts in _reference_paths(origins_of):
         referenced_key = type_of_model(reference.reference).key
