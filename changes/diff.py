@@ -656,19 +656,8 @@ class ChangeSet:
                 documents=documents,
                 flags=("in_source",),
             )
-        by_origin = {state.origin_id: state for state in downstream}
-        partners = {
-            (None if promotable_type.singleton else state.natural_key): state
-            for state in downstream
-            if not state.flags["in_source"] and promotable_type.pairs_by_natural_key
-        }
         changes = []
-        for state in upstream:
-            partner = by_origin.get(state.origin_id)
-            if partner is None:
-                partner = partners.pop(
-                    None if promotable_type.singleton else state.natural_key, None
-                )
+        for state, partner in _partners(promotable_type, upstream, downstream):
             if (
                 partner is not None
                 and partner.origin_id == state.origin_id
@@ -730,18 +719,10 @@ class ChangeSet:
         )
         upstream = [state for state in states if state.flags["side"] == self.source.pk]
         downstream = [state for state in states if state.flags["side"] == self.target.pk]
-        by_origin = {state.origin_id: state for state in downstream}
-        partners = {
-            (None if promotable_type.singleton else state.natural_key): state
-            for state in downstream
-            if not state.flags["in_source"] and promotable_type.pairs_by_natural_key
-        }
-        changes = []
-        for state in upstream:
-            match = by_origin.get(state.origin_id) or partners.get(
-                None if promotable_type.singleton else state.natural_key
-            )
-            changes.append(self._change(promotable_type, state.origin_id, state, match))
+        changes = [
+            self._change(promotable_type, state.origin_id, state, partner)
+            for state, partner in _partners(promotable_type, upstream, downstream)
+        ]
         wanted_pks = set(target_pks)
         changes.extend(
             self._change(promotable_type, state.origin_id, None, state)
@@ -934,6 +915,23 @@ class ChangeSet:
                 pair = fingerprint_of(None, row["own_hash"])
             digest.update(f"{type_key}:{row['origin']}={pair};".encode())
         return digest.hexdigest()[:16]
+
+
+def _partners(promotable_type: PromotableType, upstream, downstream):
+    """Each upstream state with its downstream partner (or None): the state of its origin,
+    else (a relink) the one of its natural key whose own origin is not upstream
+    (``flags["in_source"]``), each paired once."""
+    by_origin = {state.origin_id: state for state in downstream}
+    by_key = {
+        (None if promotable_type.singleton else state.natural_key): state
+        for state in downstream
+        if not state.flags["in_source"] and promotable_type.pairs_by_natural_key
+    }
+    for state in upstream:
+        partner = by_origin.get(state.origin_id)
+        if partner is None:
+            partner = by_key.pop(None if promotable_type.singleton else state.natural_key, None)
+        yield state, partner
 
 
 def _deleted_keys(changes: Iterable[PendingChange]) -> list[tuple[str, str]]:
