@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from activity.selectors import FEED_IDENTIFIERS_MAX, PAYLOAD_FILTER_MAX_BYTES
 from activity.services import MARK_AT_ONCE_MAX
-from api.schemas.common import AliasedSchema, Error
+from api.schemas.common import AliasedSchema, Error, bounded_text
 from subscribers.models import NAME_MAX_LENGTH, PHONE_MAX_LENGTH, SUBSCRIBER_ID_MAX_LENGTH
 
 # Every route after the session's start is admitted by its token: a body over the limit, a
@@ -18,13 +18,15 @@ SESSION_ERRORS = {(401, 403, 413, 429): Error}
 
 
 class SessionIn(Schema):
-    applicationIdentifier: str = Field(min_length=1, max_length=64)
-    subscriberId: str = Field(min_length=1, max_length=SUBSCRIBER_ID_MAX_LENGTH)
-    hmacHash: str | None = Field(None, max_length=128)
-    email: str | None = Field(None, max_length=254)
-    firstName: str | None = Field(None, max_length=NAME_MAX_LENGTH)
-    lastName: str | None = Field(None, max_length=NAME_MAX_LENGTH)
-    phone: str | None = Field(None, max_length=PHONE_MAX_LENGTH)
+    # Storable text only: a NUL in the application identifier reached the environment lookup,
+    # which PostgreSQL refuses (a 500).
+    applicationIdentifier: bounded_text(64) = Field(min_length=1)
+    subscriberId: bounded_text(SUBSCRIBER_ID_MAX_LENGTH) = Field(min_length=1)
+    hmacHash: bounded_text(128) | None = None
+    email: bounded_text(254) | None = None
+    firstName: bounded_text(NAME_MAX_LENGTH) | None = None
+    lastName: bounded_text(NAME_MAX_LENGTH) | None = None
+    phone: bounded_text(PHONE_MAX_LENGTH) | None = None
 
 
 class ProfileOut(AliasedSchema):
@@ -45,7 +47,7 @@ class SessionOut(Schema):
 class FeedQuery(Schema):
     page: int = Field(0, ge=0, le=10_000)
     limit: int = Field(10, ge=1, le=100)
-    feedIdentifier: str | None = Field(None, max_length=80, description="One feed's identifier.")
+    feedIdentifier: bounded_text(80) | None = Field(None, description="One feed's identifier.")
     seen: bool | None = None
     read: bool | None = None
     payload: str | None = Field(
@@ -59,7 +61,7 @@ class FeedQuery(Schema):
 
 
 class CountQuery(Schema):
-    feedIdentifier: str | None = Field(None, max_length=80, description="One feed's identifier.")
+    feedIdentifier: bounded_text(80) | None = Field(None, description="One feed's identifier.")
     limit: int = Field(100, ge=1, le=100, description="Count up to this many (clients show 99+).")
 
 

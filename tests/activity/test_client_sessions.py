@@ -79,6 +79,19 @@ def test_an_unstorable_subscriber_id_is_400_naming_the_field(widgets, tenant, su
     assert "subscriberId" in str(response.json()["message"])
 
 
+@pytest.mark.parametrize("field", ["applicationIdentifier", "email", "firstName", "hmacHash"])
+def test_a_nul_in_any_field_is_400_naming_it(widgets, tenant, field):
+    body = {
+        "applicationIdentifier": tenant.development.application_identifier,
+        "subscriberId": "ada",
+        field: "b\x00!",
+    }
+    response = widgets.send("post", "/session/initialize", body)
+    assert response.status_code == 400
+    message = str(response.json()["message"])
+    assert field in message and "NUL" in message
+
+
 @pytest.fixture
 def hmac_secret(tenant):
     issued = client_hmac_enable(environment=tenant.development, actor=tenant.admin)
