@@ -220,6 +220,18 @@ def _count(queryset: QuerySet) -> Subquery:
     )
 
 
+def _counts_of(source, target, sets: tuple[str, ...]) -> QuerySet:
+    """One row: for each type, the size of each of its ``sets`` (``TypeSets`` properties) as
+    ``c<position>_<set>``. A type that never pairs by natural key has no relinked set."""
+    subqueries = {}
+    for position, promotable_type in enumerate(promotable_types()):
+        type_sets = TypeSets(promotable_type=promotable_type, source=source, target=target)
+        for name in sets:
+            if name != "relinked" or promotable_type.pairs_by_natural_key:
+                subqueries[f"c{position}_{name}"] = _count(getattr(type_sets, name))
+    return Environment.objects.filter(pk=source.pk).values(**subqueries)
+
+
 @dataclass(frozen=True)
 class TypeSets:
     """The SQL sets of one type between two environments (querysets, not yet run)."""
@@ -363,7 +375,7 @@ class ChangeSet:
         counts = {}
         for position, promotable_type in enumerate(promotable_types()):
             changed = row[f"c{position}_changed"] or 0
-            unmatched = row[f"c{position}_unmatched"] or 0
+            unmatched = row[f"c{position}_unmatched_source"] or 0
             relinked = row.get(f"c{position}_relinked") or 0
             counts[(promotable_type.key, Action.CREATED)] = unmatched - relinked
             counts[(promotable_type.key, Action.UPDATED)] = changed - unmatched + relinked
@@ -372,15 +384,7 @@ class ChangeSet:
 
     @staticmethod
     def _counts_query(source, target) -> QuerySet:
-        subqueries = {}
-        for position, promotable_type in enumerate(promotable_types()):
-            sets = TypeSets(promotable_type=promotable_type, source=source, target=target)
-            subqueries[f"c{position}_changed"] = _count(sets.changed)
-            subqueries[f"c{position}_unmatched"] = _count(sets.unmatched_source)
-            subqueries[f"c{position}_deleted"] = _count(sets.deleted)
-            if promotable_type.pairs_by_natural_key:
-                subqueries[f"c{position}_relinked"] = _count(sets.relinked)
-        return Environment.objects.filter(pk=source.pk).values(**subqueries)
+        return _counts_of(source, target, ("changed", "unmatched_source", "deleted", "relinked"))
 
     @cached_property
     def total(self) -> int:
@@ -400,12 +404,7 @@ class ChangeSet:
 
     @staticmethod
     def _total_query(source, target) -> QuerySet:
-        subqueries = {}
-        for position, promotable_type in enumerate(promotable_types()):
-            sets = TypeSets(promotable_type=promotable_type, source=source, target=target)
-            subqueries[f"c{position}_changed"] = _count(sets.changed)
-            subqueries[f"c{position}_deleted"] = _count(sets.deleted)
-        return Environment.objects.filter(pk=source.pk).values(**subqueries)
+        return _counts_of(source, target, ("changed", "deleted"))
 
     def __len__(self) -> int:
         return self.total
@@ -784,31 +783,17 @@ class ChangeSet:
     def names_for(self, changes: Iterable[PendingChange]) -> dict[tuple[str, str], str]:
         """(type key, origin_id) -> name of every entity the documents of ``changes`` name, on
         either side (upstream names win): one query per referenced type."""
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for change in changes:
-            for document in (change.upstream_document, change.downstream_document):
-                if document is None:
-                    continue
-                for type_key, origin_id in change.promotable_type.referenced(document):
-                    wanted[type_key].add(origin_id)
         names = self._names_cache
-        for type_key, origins in wanted.items():
-            origins = {origin for origin in origins if (type_key, origin) not in names}
-            if not origins:
-                continue
-            promotable_type = REGISTRY[type_key]
-            rows = (
-                promotable_type.model.unscoped_across_environments.filter(
-                    environment__in=[self.target, self.source], origin_id__in=origins
-                )
-                .annotate(display_name=promotable_type.name_expression())
-                .values_list("origin_id", "display_name", "environment_id")
+        keys = set()
+        for change in changes:
+            keys |= referenced_keys(
+                change.type_key, change.upstream_document, change.downstream_document
             )
-            # Target names first, so the source's (upstream) names win.
-            for origin_id, name, _environment_id in sorted(
-                rows, key=lambda row: row[2] == self.source.pk
-            ):
-                names[(type_key, str(origin_id))] = name
+        names.update(
+            entity_names(
+                environments=[self.source, self.target], keys={k for k in keys if k not in names}
+            )
+        )
         return names
 
     @cached_property
@@ -1007,6 +992,42 @@ def compiled_sql(name: str, build, source, target) -> tuple[str, list]:
 
 
 REFERRERS_SHOWN = 5
+
+
+def referenced_keys(type_key: str, *documents: Document | None) -> set[tuple[str, str]]:
+    """(type key, origin_id) of every entity that ``documents`` (of type ``type_key``) name."""
+    keys = set()
+    for document in documents:
+        if document is not None:
+            keys.update(REGISTRY[type_key].referenced(document))
+    return keys
+
+
+def entity_names(
+    *, environments: list[Environment], keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(type key, origin_id) -> name of each of ``keys``, from the first of ``environments``
+    that has it: one query per type named, whatever the number of keys."""
+    rank = {environment.pk: position for position, environment in enumerate(environments)}
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for type_key, origin_id in keys:
+        wanted[type_key].add(origin_id)
+    names: dict[tuple[str, str], str] = {}
+    found_in: dict[tuple[str, str], int] = {}
+    for type_key, origins in wanted.items():
+        promotable_type = REGISTRY[type_key]
+        rows = (
+            promotable_type.model.unscoped_across_environments.filter(
+                environment__in=list(rank), origin_id__in=origins
+            )
+            .annotate(display_name=promotable_type.name_expression())
+            .values_list("origin_id", "display_name", "environment_id")
+        )
+        for origin_id, name, environment_id in rows:
+            key = (type_key, str(origin_id))
+            if key not in found_in or rank[environment_id] < found_in[key]:
+                names[key], found_in[key] = name, rank[environment_id]
+    return names
 
 
 @dataclass(frozen=True)

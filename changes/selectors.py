@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 
 from changes.comparisons import DocumentComparison, page_diff_budget
-from changes.diff import ChangeSet, fingerprint_of
+from changes.diff import ChangeSet, entity_names, fingerprint_of, referenced_keys
 from changes.documents import content_hash_of
 from changes.models import Promotion, PromotionItem, PromotionKind
 from changes.registry import REGISTRY
@@ -63,24 +63,10 @@ def promotion_item_comparisons(
     """
     items = [item for item in items if item.type_key in REGISTRY]
     names = {(item.type_key, str(item.origin_id)): item.name for item in items}
-    wanted: dict[str, set[str]] = {}
+    keys = set()
     for item in items:
-        promotable_type = REGISTRY[item.type_key]
-        for document in (item.document, item.prior_document):
-            if document is not None:
-                for type_key, origin_id in promotable_type.referenced(document):
-                    if (type_key, origin_id) not in names:
-                        wanted.setdefault(type_key, set()).add(origin_id)
-    for type_key, origins in wanted.items():
-        promotable_type = REGISTRY[type_key]
-        rows = (
-            promotable_type.rows(target)
-            .filter(origin_id__in=origins)
-            .annotate(display_name=promotable_type.name_expression())
-            .values_list("origin_id", "display_name")
-        )
-        for origin_id, name in rows:
-            names.setdefault((type_key, str(origin_id)), name)
+        keys |= referenced_keys(item.type_key, item.document, item.prior_document)
+    names = {**entity_names(environments=[target], keys=keys - set(names)), **names}
     # One budget for the page: a promotion of many long changes is bounded as a whole.
     budget = page_diff_budget()
     return [
@@ -132,26 +118,3 @@ def applied_selection(
     for item in promoted_item_list(environment).filter(origin_id__in=origins):
         applied.add((f"{item.type_key}:{item.origin_id}", item_fingerprint(item)))
     return applied & set(selection)
-
-
-def entity_names(
-    *, environments: list[Environment], keys: set[tuple[str, str]]
-) -> dict[tuple[str, str], str]:
-    """(type key, origin_id) -> name of each of ``keys``, from the first of ``environments``
-    that has it: one query per type named, whatever the number of keys."""
-    names: dict[tuple[str, str], str] = {}
-    wanted: dict[str, set[str]] = {}
-    for type_key, origin_id in keys:
-        wanted.setdefault(type_key, set()).add(origin_id)
-    for environment in reversed(environments):
-        for type_key, origin_ids in wanted.items():
-            promotable_type = REGISTRY[type_key]
-            rows = (
-                promotable_type.rows(environment)
-                .filter(origin_id__in=origin_ids)
-                .annotate(display_name=promotable_type.name_expression())
-                .values_list("origin_id", "display_name")
-            )
-            for origin_id, name in rows:
-                names[(type_key, str(origin_id))] = name
-    return names

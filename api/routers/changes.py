@@ -34,13 +34,12 @@ from api.schemas.common import (
     PageQuery,
     bounded_text,
 )
-from changes.diff import PendingChange
+from changes.diff import PendingChange, entity_names, referenced_keys
 from changes.models import PromotionItem, PromotionKind
 from changes.registry import REGISTRY, Document
 from changes.selectors import (
     applied_selection,
     change_set_for,
-    entity_names,
     item_fingerprint,
     pending_change_count,
     promoted_item_list,
@@ -166,14 +165,6 @@ def change_operations(type_key: str, old: Document | None, new: Document | None,
     ]
 
 
-def _referenced_keys(type_key: str, *documents) -> set[tuple[str, str]]:
-    keys = set()
-    for document in documents:
-        if document is not None:
-            keys.update(REGISTRY[type_key].referenced(document))
-    return keys
-
-
 def pending_change_out(change: PendingChange, environment) -> dict:
     return {
         "_id": change_public_id(change.type_key, change.origin_id, change.fingerprint),
@@ -215,7 +206,7 @@ def promoted_change_out(item: PromotionItem, environment, names) -> dict:
 def _promoted_out(items: list[PromotionItem], environment) -> list[dict]:
     keys = set()
     for item in items:
-        keys |= _referenced_keys(item.type_key, item.document, item.prior_document)
+        keys |= referenced_keys(item.type_key, item.document, item.prior_document)
     downstream = environment.get_downstream()
     names = entity_names(
         environments=[environment, *([downstream] if downstream else [])], keys=keys
@@ -304,7 +295,7 @@ def _apply(request, given_ids: list[str], *, kind: str) -> list[list[dict]]:
         applied = []
         if item is not None and not item.included_as_dependency:
             applied.append(out[(type_key, origin_id)])
-            references = _referenced_keys(type_key, item.document)
+            references = referenced_keys(type_key, item.document)
             for dependency in dependencies:
                 key = (dependency.type_key, str(dependency.origin_id))
                 if key in references:
