@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from branding.models import Layout
 from changes.diff import ChangeSet
 from changes.facts import FACTS_KEPT, facts_key, facts_of
 from changes.models import ChangeFacts
-from tests.changes.conftest import rehash
+from tests.changes.conftest import opened_page, rehash
 from workflows.models import Step, Workflow
 
 
@@ -116,3 +117,24 @@ def test_old_facts_are_deleted_when_new_ones_are_stored(tenant, content, login):
 
     assert [row.key for row in ChangeFacts.objects.all()] != [old_key]
     assert ChangeFacts.objects.count() == 1
+
+
+def test_a_deleted_layout_still_used_downstream_warns_on_its_row(tenant, content, login):
+    """The row counts who still uses it (each workflow once, however many of its steps do);
+    the warning names them when the row is opened."""
+    production_layout = Layout.unscoped_across_environments.get(
+        environment=tenant.production, origin_id=content.layout.origin_id
+    )
+    Step.unscoped_across_environments.filter(
+        environment=tenant.production, workflow__origin_id=content.welcome.origin_id
+    ).update(layout=production_layout)
+    Step.unscoped_across_environments.filter(layout=content.layout).update(layout=None)
+    content.layout.delete()
+    rehash(tenant)
+    client = login(tenant.editor.user)
+
+    html = opened_page(client, tenant.url(tenant.development, "changes/"))
+
+    row = html.split(f'id="change-layout-{content.layout.origin_id}"')[1].split("</tbody>")[0]
+    assert "removed" in row and "1 warning" in row
+    assert "Still used in Production by Workflow “Welcome”. Deleting it alone" in html
